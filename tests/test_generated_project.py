@@ -1,0 +1,290 @@
+"""The rendered project works out of the box: its workflow, its Python, its README, and, end to
+end, its own workflow (uv lock, uv sync, its tests, its doctor) with a real torch CPU wheel."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from compat.model import Compat
+from tests.expectations import expected_builds
+from tests.interpreters import find_python
+from tests.rendering import answers_of, render
+
+BIN = Path(sys.executable).parent
+# Representative renders for the file-level checks: every mode, with and without a GPU job.
+RENDERS: dict[str, dict[str, Any]] = {
+    "pypi": {},
+    "platform-gpu-runner": {
+        "accelerator_mode": "platform",
+        "backend_linux_x86_64": "rocm7.2",
+        "backend_windows_x86_64": "cpu",
+        "gpu_runner_label": "gpu-h100",
+        "torch_packages": ["torchvision", "torchaudio"],
+    },
+    "extras-with-cpu": {"accelerator_mode": "extras", "extras": ["cpu", "cu130", "xpu"]},
+    "extras-without-cpu": {
+        "accelerator_mode": "extras",
+        "extras": ["cu126", "rocm7.2"],
+        "gpu_runner_label": "a100",
+    },
+    "one-platform": {"platforms": ["linux-aarch64"], "license": "Apache-2.0"},
+}
+
+
+def tool(name: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / name), *args], cwd=cwd, capture_output=True, text=True, check=False
+    )
+
+
+@pytest.fixture(scope="module")
+def projects(template_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("generated")
+    return {
+        name: render(template_dir, root / name / "project", data) for name, data in RENDERS.items()
+    }
+
+
+@pytest.mark.parametrize("name", list(RENDERS))
+def test_workflow_files_pass_their_schemas(projects: dict[str, Path], name: str) -> None:
+    project = projects[name]
+    workflow = project / ".github/workflows/ci.yml"
+    checks = [
+        ("vendor.github-workflows", workflow),
+        ("vendor.dependabot", project / ".github/dependabot.yml"),
+    ]
+    for schema, path in checks:
+        result = tool("check-jsonschema", "--builtin-schema", schema, str(path), cwd=project)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name", list(RENDERS))
+def test_workflow_has_no_zizmor_findings(projects: dict[str, Path], name: str) -> None:
+    project = projects[name]
+    result = tool("zizmor", "--offline", "--no-progress", ".github/workflows/ci.yml", cwd=project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No findings" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name", list(RENDERS))
+def test_workflow_tests_every_platform_on_cpu(
+    projects: dict[str, Path], name: str, compat: Compat
+) -> None:
+    import yaml
+
+    project = projects[name]
+    answers = answers_of(project)
+    workflow = yaml.safe_load((project / ".github/workflows/ci.yml").read_text())
+    runners = workflow["jobs"]["test"]["strategy"]["matrix"]["os"]
+    assert runners == [
+        compat.platforms[p].runner for p in compat.platforms if p in answers["platforms"]
+    ]
+    steps = "\n".join(str(step.get("run", "")) for step in workflow["jobs"]["test"]["steps"])
+    if answers["accelerator_mode"] == "extras" and "cpu" in answers["extras"]:
+        assert "uv sync --locked --extra cpu" in steps
+    else:
+        assert ".github/scripts/sync-cpu.sh" in steps
+    assert "uv lock --check" in str(workflow["jobs"]["lint"]["steps"])
+    assert workflow["permissions"] == {"contents": "read"}
+    assert workflow["concurrency"]["cancel-in-progress"] is True
+    for job in workflow["jobs"].values():
+        for step in job["steps"]:
+            if "uses" in step:
+                ref = step["uses"].split("@", 1)[1]
+                assert len(ref) == 40 and int(ref, 16) >= 0, step["uses"]
+    gpu = answers.get("gpu_runner_label")
+    assert ("gpu" in workflow["jobs"]) == bool(gpu)
+    if gpu:
+        assert workflow["jobs"]["gpu"]["runs-on"] == ["self-hosted", gpu]
+        assert any("-doctor" in str(s.get("run", "")) for s in workflow["jobs"]["gpu"]["steps"])
+
+
+def test_no_workflow_without_github_actions(template_dir: Path, tmp_path: Path) -> None:
+    project = render(template_dir, tmp_path / "project", {"github_actions": False})
+    assert not (project / ".github/workflows").exists()
+    assert not (project / ".github/scripts").exists()
+    assert "github-actions" not in (project / ".github/dependabot.yml").read_text()
+
+
+@pytest.mark.parametrize("name", list(RENDERS))
+def test_rendered_python_passes_ruff(projects: dict[str, Path], name: str) -> None:
+    project = projects[name]
+    for args in (["check", "--no-cache", "."], ["format", "--no-cache", "--check", "."]):
+        result = tool("ruff", *args, cwd=project)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name", list(RENDERS))
+def test_readme_names_each_platforms_build(
+    projects: dict[str, Path], name: str, compat: Compat
+) -> None:
+    project = projects[name]
+    answers = answers_of(project)
+    readme = (project / "README.md").read_text()
+    table = readme.split("## The build each platform gets", 1)[1].split("## ", 1)[0]
+    rows = {
+        line.split("|")[1].strip(): line for line in table.splitlines() if line.startswith("| ")
+    }
+    for extra, builds in expected_builds(compat, answers).items():
+        if extra:
+            assert f"`--extra {extra}`" in table
+        for platform_name, build in builds.items():
+            row = rows[compat.platforms[platform_name].title]
+            assert (
+                f"`{build}` from `pytorch-{build}`" if build != "pypi" else "PyPI's build"
+            ) in row
+
+
+def test_license_file_matches_the_answer(projects: dict[str, Path]) -> None:
+    assert (projects["pypi"] / "LICENSE").read_text().startswith("MIT License")
+    assert "Apache License" in (projects["one-platform"] / "LICENSE").read_text()
+
+
+# End to end, with a real torch CPU wheel --------------------------------------------------------
+
+
+def find_links_wheel() -> Path | None:
+    """A torch CPU wheel for CPython 3.11 on Linux x86_64 in pip's find-links folders, if any."""
+    try:
+        configured = subprocess.run(
+            [sys.executable, "-m", "pip", "config", "get", "global.find-links"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.split()
+    except OSError:
+        return None
+    folders = [
+        Path(p.removeprefix("file://"))
+        for p in configured + os.environ.get("PIP_FIND_LINKS", "").split()
+    ]
+    for folder in folders:
+        found = (
+            sorted(folder.glob("torch-*+cpu-cp311-cp311-*x86_64.whl")) if folder.is_dir() else []
+        )
+        if found:
+            return found[-1]
+    return None
+
+
+def local_index(wheel: Path, root: Path) -> Path:
+    """A PEP 503 index at root/cpu holding the one wheel, as the PyTorch CPU index would."""
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    page = root / "cpu" / "torch" / "index.html"
+    page.parent.mkdir(parents=True)
+    page.write_text(
+        f'<html><body><a href="{wheel.as_uri()}#sha256={digest}">{wheel.name}</a></body></html>\n'
+    )
+    return root
+
+
+def run(command: list[str], project: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command, cwd=project, capture_output=True, text=True, env=env, check=False
+    )
+
+
+def test_end_to_end_cpu_project(template_dir: Path, tmp_path: Path, uv_bin: str) -> None:
+    if (sys.platform, platform.machine()) != ("linux", "x86_64"):
+        pytest.skip("the end-to-end test needs Linux x86_64, the platform of its torch wheel")
+    wheel = find_links_wheel()
+    if wheel is None:
+        pytest.skip(
+            "no torch CPU wheel for CPython 3.11 in pip's find-links folders (pip config get global.find-links)"
+        )
+    python = find_python(uv_bin, "3.11")
+    if python is None:
+        pytest.skip("no CPython 3.11 interpreter on this machine")
+    version = wheel.name.split("-")[1].split("+")[0]
+    index = local_index(wheel, tmp_path / "index")
+    data = {
+        "project_name": "cpu-demo",
+        "accelerator_mode": "platform",
+        "platforms": ["linux-x86_64"],
+        "backend_linux_x86_64": "cpu",
+        "python_min": "3.11",
+        "torch_min": ".".join(version.split(".")[:2]),
+        "torch_packages": [],
+    }
+    project = render(template_dir, tmp_path / "cpu-demo", data)
+    env = {
+        **os.environ,
+        "UV_PYTHON": str(python),
+        "UV_PYTHON_DOWNLOADS": "never",
+        "UV_NO_PROGRESS": "1",
+    }
+    env.pop("VIRTUAL_ENV", None)
+    # Point the project's CPU index at the local one, from outside, as a mirror user would.
+    env["UV_INDEX"] = f"pytorch-cpu={(index / 'cpu').as_uri()}"
+
+    for command in (["lock"], ["lock", "--check"], ["sync", "--locked"]):
+        result = run([uv_bin, *command], project, env)
+        assert result.returncode == 0, f"uv {' '.join(command)}: {result.stderr}"
+    tests = run([uv_bin, "run", "--locked", "pytest", "-q"], project, env)
+    assert tests.returncode == 0, tests.stdout + tests.stderr
+    assert " passed" in tests.stdout and "failed" not in tests.stdout
+    assert "skipped" in tests.stdout  # the GPU tests, with their reasons
+
+    doctor = run([uv_bin, "run", "--locked", "cpu_demo-doctor", "--json"], project, env)
+    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+    report = json.loads(doctor.stdout)
+    assert report["ok"] is True
+    assert report["torch"] == f"{version}+cpu"
+    assert report["build"] == "cpu" and report["build_source"] == "pytorch-index"
+    assert report["expected"] == {"": "cpu"}
+    module = run([uv_bin, "run", "--locked", "python", "-m", "cpu_demo.doctor"], project, env)
+    assert module.returncode == 0 and "result         OK" in module.stdout, module.stdout
+
+    # CI's install path: the locked environment with torch from the CPU index, in a fresh venv.
+    subprocess.run(["rm", "-rf", str(project / ".venv")], check=True)
+    ci_env = {**env, "PYTORCH_CPU_INDEX": (index / "cpu").as_uri()}
+    script = run(
+        ["bash", ".github/scripts/sync-cpu.sh"],
+        project,
+        {**ci_env, "PATH": f"{Path(uv_bin).parent}:{env['PATH']}"},
+    )
+    assert script.returncode == 0, script.stdout + script.stderr
+    ci_tests = run([uv_bin, "run", "--no-sync", "pytest", "-q"], project, ci_env)
+    assert ci_tests.returncode == 0, ci_tests.stdout + ci_tests.stderr
+    ci_doctor = run([uv_bin, "run", "--no-sync", "cpu_demo-doctor", "--json"], project, ci_env)
+    assert json.loads(ci_doctor.stdout)["build"] == "cpu", ci_doctor.stdout
+
+
+def test_doctor_flags_a_build_other_than_the_expected(
+    template_dir: Path, tmp_path: Path, uv_bin: str
+) -> None:
+    """The doctor of a project expecting cu130 rejects a CPU torch, and says how to fix it."""
+    project = render(
+        template_dir,
+        tmp_path / "gpu-demo",
+        {
+            "accelerator_mode": "platform",
+            "platforms": ["linux-x86_64"],
+            "backend_linux_x86_64": "cu130",
+        },
+    )
+    code = (
+        "import json, sys, types; sys.path.insert(0, 'src');"
+        "from gpu_demo import doctor;"
+        "torch = types.SimpleNamespace(__version__='2.14.1+cpu', version=types.SimpleNamespace(cuda=None, hip=None),"
+        " cuda=types.SimpleNamespace(is_available=lambda: False), backends=types.SimpleNamespace());"
+        "r = doctor.diagnose(doctor.load_expected(), torch, 'linux-x86_64', '580.159.04', False);"
+        "print(json.dumps(r.problems))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=project, capture_output=True, text=True, check=False
+    )
+    problems = json.loads(result.stdout)
+    assert any("is a cpu build, but this project expects cu130" in p for p in problems), problems
+    assert any(
+        "CPU build on a machine with an NVIDIA GPU (driver 580.159.04)" in p for p in problems
+    ), problems
