@@ -1,0 +1,230 @@
+"""`copier update` keeps the user's work: from an older template version, and when answers change.
+
+Template versions are tagged git repos in a tmp dir (0.1.0 older, 0.2.0 the working tree). Every
+project gets typical user edits and a committed uv.lock before it is updated, never with --trust.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import copier
+import pytest
+
+from compat.model import Compat
+from tests.interpreters import find_python
+from tests.locking import run_lock
+from tests.rendering import answers_of
+from tests.template_versions import commit_all, git, tagged_template
+
+MARKER = "  # Your dependencies below this line; the lines above it are torch-uv-template's.\n"
+DEPENDENCY = '  "rich>=13",\n'
+RUFF = "\n[tool.ruff]\nline-length = 100\n"
+NOTES = "\n## Our notes\n\nTrain with `uv run python -m project.model`.\n"
+MODEL = '"""Our model."""\n\nimport torch\n\n\ndef make() -> torch.nn.Module:\n    return torch.nn.Linear(4, 2)\n'
+MODEL_TEST = "from project.model import make\n\n\ndef test_make() -> None:\n    assert make().out_features == 2\n"
+CONFLICT_MARKERS = ("<<<<<<< ", ">>>>>>> ")
+
+MODES: dict[str, dict[str, Any]] = {
+    "pypi": {},
+    "platform": {
+        "accelerator_mode": "platform",
+        "backend_linux_x86_64": "cu126",
+        "backend_windows_x86_64": "cpu",
+    },
+    "extras": {"accelerator_mode": "extras", "extras": ["cpu", "cu130"]},
+}
+CHANGES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+    "backend-cu126-to-cu130": (MODES["platform"], {"backend_linux_x86_64": "cu130"}),
+    "add-a-platform": (
+        {
+            "accelerator_mode": "platform",
+            "backend_linux_x86_64": "cu126",
+            "platforms": ["linux-x86_64", "macos-arm64"],
+        },
+        {
+            "platforms": ["linux-x86_64", "windows-x86_64", "macos-arm64"],
+            "backend_windows_x86_64": "cpu",
+        },
+    ),
+    "platform-to-extras": (
+        MODES["platform"],
+        {"accelerator_mode": "extras", "extras": ["cpu", "cu130"]},
+    ),
+    "extras-to-platform": (
+        MODES["extras"],
+        {"accelerator_mode": "platform", "backend_linux_x86_64": "cu130"},
+    ),
+    "raise-torch-min": ({**MODES["platform"], "torch_min": "2.12"}, {"torch_min": "2.14"}),
+}
+
+
+@pytest.fixture(scope="module")
+def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tagged_template(tmp_path_factory.mktemp("template-repo"))
+
+
+def lock(project: Path, uv_bin: str, compat: Compat, *extra: str) -> None:
+    python = find_python(uv_bin, answers_of(project)["python_min"])
+    assert python is not None
+    result = run_lock(uv_bin, project, python, compat, *extra)
+    assert result.returncode == 0, result.stderr
+
+
+def copy_and_edit(
+    repo: Path, project: Path, ref: str, data: dict[str, Any], uv_bin: str, compat: Compat
+) -> Path:
+    """A project as a user leaves it: rendered, committed, edited, locked, committed."""
+    copier.run_copy(
+        str(repo), str(project), data=data, vcs_ref=ref, defaults=True, quiet=True, unsafe=False
+    )
+    git(project, "init", "-q", "-b", "main")
+    commit_all(project, "Render from torch-uv-template")
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text()
+    assert MARKER in text
+    pyproject.write_text(text.replace(MARKER, MARKER + DEPENDENCY) + RUFF)
+    readme = project / "README.md"
+    readme.write_text(readme.read_text() + NOTES)
+    (project / "src/project/model.py").write_text(MODEL)
+    (project / "tests/test_model.py").write_text(MODEL_TEST)
+    lock(project, uv_bin, compat)
+    commit_all(project, "Our work")
+    return project
+
+
+def check_user_work_survived(project: Path) -> None:
+    text = (project / "pyproject.toml").read_text()
+    pyproject = tomllib.loads(text)  # still parses
+    assert "rich>=13" in pyproject["project"]["dependencies"]
+    assert pyproject["tool"]["ruff"] == {"line-length": 100}
+    assert (project / "README.md").read_text().endswith(NOTES)
+    assert (project / "src/project/model.py").read_text() == MODEL
+    assert (project / "tests/test_model.py").read_text() == MODEL_TEST
+    assert (project / "uv.lock").is_file()
+    leftovers = []
+    for path in project.rglob("*"):
+        if ".git" in path.relative_to(project).parts or not path.is_file():
+            continue
+        if path.suffix == ".rej" or path.name.endswith(".orig"):
+            leftovers.append(str(path))
+        elif any(
+            line.startswith(CONFLICT_MARKERS)
+            for line in path.read_text(errors="replace").splitlines()
+        ):
+            leftovers.append(f"{path}: conflict markers")
+    assert leftovers == []
+
+
+def check_relock(project: Path, uv_bin: str, compat: Compat) -> None:
+    lock(project, uv_bin, compat)
+    lock(project, uv_bin, compat, "--check")
+
+
+def without_user_work(project: Path) -> dict[str, str]:
+    """The project's template-made files, with the user's edits taken out again."""
+    files = {}
+    for path in sorted(project.rglob("*")):
+        relative = path.relative_to(project)
+        if ".git" in relative.parts or not path.is_file():
+            continue
+        if str(relative) in {"uv.lock", "src/project/model.py", "tests/test_model.py"}:
+            continue
+        text = path.read_text()
+        if str(relative) == "pyproject.toml":
+            text = text.replace(MARKER + DEPENDENCY, MARKER).removesuffix(RUFF)
+        if str(relative) == "README.md":
+            text = text.removesuffix(NOTES)
+        files[str(relative)] = text
+    return files
+
+
+def update(project: Path, data: dict[str, Any] | None = None) -> None:
+    copier.run_update(
+        str(project),
+        data=data or {},
+        vcs_ref="HEAD",
+        defaults=True,
+        overwrite=True,
+        quiet=True,
+        unsafe=False,
+        conflict="inline",
+    )
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_update_keeps_user_work(
+    mode: str, template_repo: Path, tmp_path: Path, stand_in: Path, uv_bin: str, compat: Compat
+) -> None:
+    data = {**MODES[mode], "pytorch_index_url": stand_in.as_uri()}
+    project = copy_and_edit(template_repo, tmp_path / "project", "0.1.0", data, uv_bin, compat)
+    assert answers_of(project)["_commit"] == "0.1.0"
+
+    update(project)
+
+    check_user_work_survived(project)
+    # The update's own changes arrived.
+    answers = answers_of(project)
+    assert answers["_commit"] == "0.2.0"
+    assert 'required-version = ">=0.13"' in (project / "pyproject.toml").read_text()
+    assert "## Troubleshooting" in (project / "README.md").read_text()
+    check_relock(project, uv_bin, compat)
+
+
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_update_with_new_answers_equals_a_fresh_copy(
+    change: str, template_repo: Path, tmp_path: Path, stand_in: Path, uv_bin: str, compat: Compat
+) -> None:
+    before, new = CHANGES[change]
+    data = {**before, "pytorch_index_url": stand_in.as_uri()}
+    project = copy_and_edit(template_repo, tmp_path / "project", "HEAD", data, uv_bin, compat)
+
+    update(project, new)
+
+    check_user_work_survived(project)
+    answers = answers_of(project)
+    for key, value in new.items():
+        assert answers[key] == value, key
+    fresh_answers = {k: v for k, v in answers.items() if not k.startswith("_")}
+    fresh = tmp_path / "fresh" / "project"
+    copier.run_copy(
+        str(template_repo),
+        str(fresh),
+        data=fresh_answers,
+        vcs_ref="HEAD",
+        defaults=True,
+        quiet=True,
+    )
+    assert without_user_work(project) == without_user_work(fresh)
+    check_relock(project, uv_bin, compat)
+
+
+def test_answers_file_is_enough_to_render_again(
+    template_repo: Path, tmp_path: Path, stand_in: Path
+) -> None:
+    """Every answer, the index URL included, is recorded: recopy from it alone changes nothing."""
+    data = {**MODES["platform"], "pytorch_index_url": stand_in.as_uri(), "gpu_runner_label": "gpu"}
+    project = tmp_path / "project"
+    copier.run_copy(
+        str(template_repo), str(project), data=data, vcs_ref="HEAD", defaults=True, quiet=True
+    )
+    answers = answers_of(project)
+    for key, value in data.items():
+        assert answers[key] == value, key
+    git(project, "init", "-q", "-b", "main")
+    commit_all(project, "Render")
+    copier.run_recopy(
+        str(project), vcs_ref="HEAD", defaults=True, overwrite=True, quiet=True, unsafe=False
+    )
+    assert git(project, "status", "--porcelain") == ""
+
+
+def test_template_needs_no_trust() -> None:
+    """No tasks, migrations or extensions: copy and update work without --trust."""
+    from tests.combinations import COPIER_YML
+
+    text = COPIER_YML.read_text()
+    for key in ("_tasks", "_migrations", "_jinja_extensions"):
+        assert f"\n{key}:" not in text
