@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import zlib
 from collections import Counter
 from pathlib import Path
 
@@ -58,15 +60,42 @@ def rendered(
 
 
 # Modules run in this order (by capability), so a combination is rendered before it is locked.
-CAPABILITIES = ["test_data", "test_render", "test_validate", "test_guide_examples", "test_lock"]
+CAPABILITIES = [
+    "test_data",
+    "test_render",
+    "test_validate",
+    "test_guide_examples",
+    "test_lock",
+    "test_update",
+    "test_generated_project",
+]
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+SHARD_SWITCH = "TEST_SHARD"
+
+
+def _shard_key(item: pytest.Item) -> str:
+    """A combination's render and lock tests share their xdist group: keep them in one shard."""
+    group = item.get_closest_marker("xdist_group")
+    return str(group.args[0]) if group and group.args else item.nodeid
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     def rank(item: pytest.Item) -> int:
         module = item.path.stem
         return CAPABILITIES.index(module) if module in CAPABILITIES else len(CAPABILITIES)
 
     items.sort(key=rank)
+    # CI runs the suite in parallel jobs: TEST_SHARD=2/4 keeps the second quarter.
+    shard = os.environ.get(SHARD_SWITCH)
+    if not shard:
+        return
+    number, _, count = shard.partition("/")
+    index, total = int(number) - 1, int(count)
+    kept = [i for i in items if zlib.crc32(_shard_key(i).encode()) % total == index]
+    kept_ids = {id(i) for i in kept}
+    config.hook.pytest_deselected(items=[i for i in items if id(i) not in kept_ids])
+    items[:] = kept
 
 
 # Tests whose outcomes the summary counts, by what they do to one combination.

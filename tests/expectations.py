@@ -3,6 +3,7 @@ compat/pytorch.yml, independently of the template's Jinja."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from packaging.markers import Marker
@@ -53,7 +54,13 @@ def environment(compat: Compat, platform: str, python: str, extra: str = "") -> 
 
 
 def holds(marker: str | None, env: dict[str, str]) -> bool:
-    return marker is None or Marker(marker).evaluate(env)
+    return marker is None or _holds(marker, tuple(sorted(env.items())))
+
+
+@cache
+def _holds(marker: str, env: tuple[tuple[str, str], ...]) -> bool:
+    # Locks repeat the same markers across platforms and extras: parse and evaluate each once.
+    return Marker(marker).evaluate(dict(env))
 
 
 def local_label(compat: Compat, release: Release, variant: str, platform: str) -> str:

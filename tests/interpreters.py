@@ -30,9 +30,16 @@ def _works(python: Path) -> bool:
 @cache
 def find_python(uv: str, version: str) -> Path | None:
     """A real interpreter of CPython `version` ("3.12"), or None if this machine has none."""
-    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+    # Outside any virtual environment: the tests' own (the dev venv) is not what a project gets.
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    env["UV_PYTHON_DOWNLOADS"] = "never"
     found = subprocess.run(
-        [uv, "python", "find", version], capture_output=True, text=True, env=env, check=False
+        [uv, "python", "find", "--system", version],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd="/",
+        check=False,
     )
     if found.returncode == 0:
         path = Path(found.stdout.strip())

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,9 @@ from packaging.utils import canonicalize_name
 from tests.expectations import holds
 
 PYPI_REGISTRY = "https://pypi.org/simple"
+# The file lists (sdist, wheels: URLs and hashes) are most of a lock and nothing the checks read;
+# leaving them out before parsing halves the time a check takes.
+_FILE_LISTS = re.compile(r"^sdist = .*\n|^wheels = \[\n(?:    .*\n)*\]\n", re.M)
 
 
 @dataclass(frozen=True)
@@ -28,8 +33,11 @@ class Locked:
 
 class Lockfile:
     def __init__(self, path: Path) -> None:
-        self.data = tomllib.loads(path.read_text(encoding="utf-8"))
+        self.data = tomllib.loads(_FILE_LISTS.sub("", path.read_text(encoding="utf-8")))
         self.packages = [self._locked(p) for p in self.data.get("package", [])]
+        self.by_name: dict[str, list[Locked]] = defaultdict(list)
+        for package in self.packages:
+            self.by_name[package.name].append(package)
         self.root = next(p for p in self.packages if "editable" in p.raw.get("source", {}))
 
     @staticmethod
@@ -38,7 +46,7 @@ class Lockfile:
 
     def _resolve(self, dependency: dict[str, Any]) -> Locked:
         """The package a dependency entry points at (it names version and source when ambiguous)."""
-        candidates = [p for p in self.packages if p.name == dependency["name"]]
+        candidates = self.by_name[dependency["name"]]
         if "version" in dependency:
             candidates = [p for p in candidates if p.version == dependency["version"]]
         if "source" in dependency:

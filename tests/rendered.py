@@ -1,9 +1,8 @@
 """Each combination is rendered once per run: its render test renders it, and its lock test (on
-the same worker, by xdist group) copies that project rather than paying copier's cost again."""
+the same worker, by xdist group) locks that project rather than paying copier's cost again."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from tests.combinations import Combination
@@ -25,9 +24,7 @@ class RenderedProjects:
         self.projects[combination.key] = project
         return project
 
-    def copy(self, combination: Combination, dest: Path) -> Path:
-        """A fresh copy of the combination's project, rendered now if no test rendered it yet."""
-        source = self.projects.get(combination.key)
-        if source is None:
-            source = self.render(combination, self.scratch / str(len(self.projects)) / "project")
-        return Path(shutil.copytree(source, dest))
+    def project(self, combination: Combination, dest: Path) -> Path:
+        """The combination's rendered project (its render test is done with it), or a new
+        rendering in `dest` if no test rendered it yet."""
+        return self.projects.get(combination.key) or self.render(combination, dest)

@@ -44,7 +44,8 @@ def render(template: Path, dest: Path, data: dict[str, Any]) -> Path:
 
 
 def answers_of(project: Path) -> dict[str, Any]:
-    return yaml.safe_load((project / ".copier-answers.yml").read_text(encoding="utf-8"))
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load((project / ".copier-answers.yml").read_text(encoding="utf-8"), Loader=loader)
 
 
 def pyproject_of(project: Path) -> dict[str, Any]:

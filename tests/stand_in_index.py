@@ -3,7 +3,8 @@
     uv run python -m tests.stand_in_index DIR [--omit PLATFORM:VARIANT ...]
 
 writes DIR/<variant>/<project>/index.html, as under https://download.pytorch.org/whl/<variant>/<project>/,
-with links (and sha256 hashes) to stub wheels in DIR/<variant>/. A project rendered with
+with links (and sha256 hashes) to stub wheels in DIR/<variant>/, and DIR/<project>/index.html,
+which lists the project's files of every variant, as the real index's <base>/<project>/ does. A project rendered with
 pytorch_index_url=file://DIR, or run with UV_INDEX="pytorch-cu130=file://DIR/cu130", locks against it.
 
 It is faithful where the template can go wrong: file names as on the real index (local labels,
@@ -260,6 +261,15 @@ def write_index(
             f'data-core-metadata="sha256={metadata_digest}">{html.escape(wheel.filename)}</a><br/>'
         )
     projects_by_variant: dict[str, list[str]] = defaultdict(list)
+    # As on the real index, <base>/<project>/ lists the project's files of every variant.
+    everything: dict[str, list[str]] = defaultdict(list)
+    for (variant, project), links in sorted(by_project.items()):
+        everything[project] += [
+            link.replace('href="../', f'href="../{variant}/', 1) for link in links
+        ]
+    for project, links in everything.items():
+        (dest / project).mkdir(parents=True, exist_ok=True)
+        (dest / project / "index.html").write_text(_page(project, links), encoding="utf-8")
     for (variant, project), links in sorted(by_project.items()):
         project_dir = dest / variant / project
         project_dir.mkdir(parents=True, exist_ok=True)

@@ -37,7 +37,7 @@ def test_lock_combination(
     uv_bin: str,
     index_base: str,
 ) -> None:
-    project = rendered.copy(combination, tmp_path / "project")
+    project = rendered.project(combination, tmp_path / "project")
     answers = answers_of(project)
     python = python_for(uv_bin, answers["python_min"])
     result = run_lock(uv_bin, project, python, compat)

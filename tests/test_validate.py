@@ -4,6 +4,9 @@ KeyError, no TOML that does not parse, no project rendered from impossible answe
 
 from __future__ import annotations
 
+import io
+import os
+import re
 import subprocess
 import sys
 import tomllib
@@ -242,3 +245,60 @@ def test_names_default_from_the_folder(
     project = render(template_dir, tmp_path / folder, {})
     assert pyproject_of(project)["project"]["name"] == project_name
     assert (project / "src" / package_name / "__init__.py").is_file()
+
+
+def test_prompt_greys_out_impossible_choices_with_their_reason(
+    template_dir: Path, tmp_path: Path
+) -> None:
+    """In copier's real interactive prompt (driven through a pseudo-terminal), a build that
+    cannot work is shown, disabled, with its reason: not silently missing."""
+    pexpect = pytest.importorskip("pexpect")
+    env = {"TERM": "xterm", "PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path)}
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "copier", "copy", str(template_dir), str(tmp_path / "project")],
+        dimensions=(60, 400),
+        encoding="utf-8",
+        timeout=60,
+        env=env,
+    )
+    screen = io.StringIO()
+    child.logfile_read = screen
+    for question in [
+        "Project name",
+        "Import name",
+        "One-line description",
+        "Author name",
+        "Author email",
+        "License",
+        "Oldest Python",
+        "Oldest torch",
+        "Companion packages",
+        "Platforms the project",
+    ]:
+        child.expect(question)
+        child.send("\r")
+    child.expect("How the project picks")
+    child.send("\x1b[B\r")  # down to "platform"
+    for question in ["Main build", "Build for Linux x86_64", "Build for Linux aarch64"]:
+        child.expect(question)
+        child.send("\r")
+    child.expect("Build for Windows x86_64")
+    child.expect("ROCm builds exist only for linux-x86_64")
+    child.send("\r")
+    for question in ["Base URL", "Add GitHub Actions", "Label of a self-hosted"]:
+        child.expect(question)
+        child.send("\r")
+    child.expect(pexpect.EOF)
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen.getvalue())
+    # questionary marks a disabled choice with "- " and shows its reason after the label.
+    assert (
+        "- rocm7.2 (rocm7.2 has no build for windows-x86_64: ROCm builds exist only for linux-x86_64"
+        in shown
+    )
+    assert (
+        "- cu118  (torch 2.4.0 to 2.7.1) (cu118 has no build for windows-x86_64 at or after torch 2.14"
+        in shown
+    )
+    assert "- cu130" not in shown and "cu130  (torch 2.9.0 to 2.15.0)" in shown
+    assert (tmp_path / "project" / "pyproject.toml").is_file()
