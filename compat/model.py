@@ -119,10 +119,6 @@ class Compat:
     def checked(self) -> str:
         return str(self.raw["checked"])
 
-    @property
-    def families(self) -> dict[str, str]:
-        return {name: f["title"] for name, f in self.raw["families"].items()}
-
     def minors(self) -> list[str]:
         return list(dict.fromkeys(r.minor for r in self.releases))
 
@@ -228,9 +224,6 @@ class Compat:
             if ok:
                 admitted.add(release.companion(package))
         return admitted
-
-    def pypi_build(self, release: Release, platform: str) -> str:
-        return release.pypi_build[platform]
 
     def newest_verified(self) -> Release:
         return [r for r in self.releases if r.minor == self.verified_torch_min()][-1]

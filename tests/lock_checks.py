@@ -48,7 +48,7 @@ def check_lock(
             if build == PYPI:
                 assert torch_url == PYPI_REGISTRY, f"{where}: torch from {torch_url}"
                 assert torch.label == "", f"{where}: {torch.version}"
-                effective = compat.pypi_build(release, platform)
+                effective = release.pypi_build[platform]
             else:
                 assert torch_url == f"{base}/{build}", f"{where}: torch from {torch_url}"
                 assert torch.label == local_label(compat, release, build, platform), where
