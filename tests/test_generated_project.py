@@ -18,8 +18,8 @@ from compat.model import Compat
 from tests.expectations import expected_builds
 from tests.interpreters import find_python
 from tests.rendering import answers_of, render
+from tests.workflow_checks import schema_check, tool, unpinned_actions, zizmor
 
-BIN = Path(sys.executable).parent
 # Representative renders for the file-level checks: every mode, with and without a GPU job.
 RENDERS: dict[str, dict[str, Any]] = {
     "pypi": {},
@@ -40,12 +40,6 @@ RENDERS: dict[str, dict[str, Any]] = {
 }
 
 
-def tool(name: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(BIN / name), *args], cwd=cwd, capture_output=True, text=True, check=False
-    )
-
-
 @pytest.fixture(scope="module")
 def projects(template_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("generated")
@@ -63,14 +57,14 @@ def test_workflow_files_pass_their_schemas(projects: dict[str, Path], name: str)
         ("vendor.dependabot", project / ".github/dependabot.yml"),
     ]
     for schema, path in checks:
-        result = tool("check-jsonschema", "--builtin-schema", schema, str(path), cwd=project)
+        result = schema_check(schema, path, cwd=project)
         assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("name", list(RENDERS))
 def test_workflow_has_no_zizmor_findings(projects: dict[str, Path], name: str) -> None:
     project = projects[name]
-    result = tool("zizmor", "--offline", "--no-progress", ".github/workflows/ci.yml", cwd=project)
+    result = zizmor(".github/workflows/ci.yml", cwd=project)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No findings" in result.stdout + result.stderr
 
@@ -96,11 +90,7 @@ def test_workflow_tests_every_platform_on_cpu(
     assert "uv lock --check" in str(workflow["jobs"]["lint"]["steps"])
     assert workflow["permissions"] == {"contents": "read"}
     assert workflow["concurrency"]["cancel-in-progress"] is True
-    for job in workflow["jobs"].values():
-        for step in job["steps"]:
-            if "uses" in step:
-                ref = step["uses"].split("@", 1)[1]
-                assert len(ref) == 40 and int(ref, 16) >= 0, step["uses"]
+    assert unpinned_actions(workflow) == []
     gpu = answers.get("gpu_runner_label")
     assert ("gpu" in workflow["jobs"]) == bool(gpu)
     if gpu:
