@@ -21,38 +21,49 @@ RANK = {"V": 2, "V2": 1, "I": 0}
 
 
 def _weakest(release: Release) -> str:
-    builds = [b.confidence for b in release.builds.values()]
-    inferred = any(b.inferred_on for b in release.builds.values())
-    weakest = min(builds, key=RANK.__getitem__)
-    return f"{weakest} (partly I)" if inferred and weakest != "I" else weakest
+    """The weakest confidence among the facts that decide the default torch_min."""
+    found = [fact["confidence"] for _, fact in release.facts()]
+    weakest = min(found, key=RANK.__getitem__)
+    inferred = [path for path, fact in release.facts() if fact["confidence"] == "I"]
+    where = sorted({path.split(".")[0].replace("variants", "index").replace("pypi_build", "PyPI")
+                    for path in inferred})
+    return f"{weakest} ({', '.join(where)})" if where else weakest
 
 
-def _python(release: Release) -> str:
+def _python(release: Release, compat: Compat) -> str:
     text = f"{release.python[0]} to {release.python[-1]}"
-    limited = [f"{v} {'/'.join(p)} only" for v, p in release.python_only_on.items()]
-    return text + (f" ({', '.join(limited)})" if limited else "")
+    narrower = [
+        f"{p}: {'/'.join(q)}" for p in compat.platforms
+        if (q := release.pythons(p)) and list(q) != list(release.python)
+        and set(q) != set(release.python)
+    ]
+    return text + (f" ({'; '.join(narrower)})" if narrower else "")
 
 
 def table(compat: Compat) -> str:
     platforms = list(compat.platforms)
+    pypi = [p for p in ("linux-x86_64", "linux-aarch64") if p in platforms]
     header = (
         ["torch", "Python"]
         + [compat.platforms[p].title for p in platforms]
-        + ["torchvision", "torchaudio", "PyPI's build (Linux x86_64 / aarch64)", "confidence"]
+        + ["torchvision", "torchaudio", f"PyPI's build ({' / '.join(compat.platforms[p].title for p in pypi)})",
+           "confidence"]
     )
     rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for release in reversed(compat.releases):
-        cells = [str(release.version), _python(release)]
+        cells = [str(release.version), _python(release, compat)]
         for platform in platforms:
             names = [v for v, b in release.builds.items() if platform in b.platforms]
-            cells.append(", ".join(names))
-        pypi = f"{release.pypi_build['linux-x86_64']} / {release.pypi_build['linux-aarch64']}"
-        cells += [release.torchvision, release.torchaudio, pypi, _weakest(release)]
+            cells.append(", ".join(names) if compat.platforms[platform].labelled else
+                         "PyPI's build")
+        cells += [release.torchvision, release.torchaudio,
+                  " / ".join(release.pypi_build[p] for p in pypi), _weakest(release)]
         rows.append("| " + " | ".join(cells) + " |")
     note = (
         "\nV: verified from a primary source; V2: primary but indirect; I: inferred or assumed "
-        "(an online refresh may correct it). macOS always gets PyPI's build; Windows and macOS "
-        "get CPU builds from PyPI. Sources: `compat/pytorch.yml`."
+        "(the facts in brackets; such a release is never the default torch_min). macOS gets "
+        "PyPI's build, the only one there is; PyPI's Windows and macOS builds are CPU builds. "
+        "Sources: `compat/pytorch.yml`."
     )
     return "\n".join(rows) + "\n" + note
 
@@ -73,9 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     wanted = render_readme(current, load())
     if args.check:
         if wanted != current:
-            print(
-                "README.md's compatibility table is out of date: run python -m compat.readme_table"
-            )
+            print("README.md's compatibility table is out of date: run python -m compat.readme_table")
             return 1
         return 0
     README.write_text(wanted, encoding="utf-8")
