@@ -1,9 +1,8 @@
-"""Shared fixtures, and the run's summary of combinations rendered, locked and skipped."""
+"""Shared fixtures, and the run's summary: combinations rendered and locked, outside observations
+checked."""
 
 from __future__ import annotations
 
-import os
-import zlib
 from collections import Counter
 from pathlib import Path
 
@@ -11,15 +10,14 @@ import pytest
 import uv
 
 from compat.model import Compat, load
-from tests.locking import (
+from tests.support.lock import (
     REAL_INDEX_SWITCH,
     REAL_INDEX_URL,
     real_index_reachable,
     real_index_requested,
 )
-from tests.rendered import RenderedProjects
-from tests.rendering import copy_template
-from tests.stand_in_index import write_index
+from tests.support.project import copy_template
+from tests.support.stand_in import write_index
 
 
 @pytest.fixture(scope="session")
@@ -52,79 +50,37 @@ def index_base(stand_in: Path) -> str:
     return REAL_INDEX_URL
 
 
-@pytest.fixture(scope="session")
-def rendered(
-    template_dir: Path, tmp_path_factory: pytest.TempPathFactory, index_base: str
-) -> RenderedProjects:
-    return RenderedProjects(template_dir, tmp_path_factory.mktemp("rendered"), index_base)
-
-
-# Modules run in this order (by capability), so a combination is rendered before it is locked.
-CAPABILITIES = [
-    "test_data",
-    "test_render",
-    "test_validate",
-    "test_guide_examples",
-    "test_lock",
-    "test_update",
-    "test_generated_project",
-]
-
-
-SHARD_SWITCH = "TEST_SHARD"
-
-
-def _shard_key(item: pytest.Item) -> str:
-    """A combination's render and lock tests share their xdist group: keep them in one shard."""
-    group = item.get_closest_marker("xdist_group")
-    return str(group.args[0]) if group and group.args else item.nodeid
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    def rank(item: pytest.Item) -> int:
-        module = item.path.stem
-        return CAPABILITIES.index(module) if module in CAPABILITIES else len(CAPABILITIES)
-
-    items.sort(key=rank)
-    # CI runs the suite in parallel jobs: TEST_SHARD=2/4 keeps the second quarter.
-    shard = os.environ.get(SHARD_SWITCH)
-    if not shard:
-        return
-    number, _, count = shard.partition("/")
-    index, total = int(number) - 1, int(count)
-    kept = [i for i in items if zlib.crc32(_shard_key(i).encode()) % total == index]
-    kept_ids = {id(i) for i in kept}
-    config.hook.pytest_deselected(items=[i for i in items if id(i) not in kept_ids])
-    items[:] = kept
-
-
-# Tests whose outcomes the summary counts, by what they do to one combination.
-COUNTED = {"test_render_combination": "rendered", "test_lock_combination": "locked"}
+# Outcomes the summary counts, by the test that produces them.
+COUNTED = {"test_combination": "combinations rendered, checked and locked"}
+EVIDENCE = "outside observations"
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    counts: Counter[tuple[str, str]] = Counter()
+    counts: Counter[str] = Counter()
     skips: list[str] = []
+    lines: list[str] = []
     for outcome in ("passed", "failed", "skipped"):
         for report in terminalreporter.stats.get(outcome, []):
             name = getattr(report, "nodeid", "").split("::")[-1].split("[")[0]
+            for key, value in getattr(report, "user_properties", []):
+                if key == EVIDENCE and report.when == "call":
+                    lines.append(value)
             if name not in COUNTED or report.when not in ("call", "setup"):
                 continue
-            counts[(COUNTED[name], outcome)] += 1
+            counts[outcome] += 1
             if outcome == "skipped":
-                reason = (
-                    report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
-                )
+                reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
                 skips.append(f"  {report.nodeid.split('[', 1)[-1].rstrip(']')}: {reason}")
-    if not counts:
+    if not counts and not lines:
         return
-    terminalreporter.section("combinations")
-    for action in COUNTED.values():
-        passed, failed, skipped = (counts[(action, o)] for o in ("passed", "failed", "skipped"))
-        if passed or failed or skipped:
-            terminalreporter.write_line(
-                f"{action}: {passed} combinations, {failed} failed, {skipped} skipped"
-            )
+    terminalreporter.section("combinations and evidence")
+    if counts:
+        terminalreporter.write_line(
+            f"{COUNTED['test_combination']}: {counts['passed']} passed, {counts['failed']} failed, "
+            f"{counts['skipped']} skipped"
+        )
+    for line in lines:
+        terminalreporter.write_line(line)
     if skips:
         terminalreporter.write_line("skipped, with reasons:")
         for line in sorted(skips):

@@ -1,21 +1,20 @@
-"""The compatibility data file: every fact sourced and rated, consistent, and the one copy.
-
-Expected values here come from the issue's interview and from the evidence in the reference
-notes, not from the data file itself.
-"""
+"""The compatibility data file: every fact sourced and rated, consistent, the one copy, and what
+derives from it (the render data, the README table) in step with it. No expected value here names
+a torch, CUDA or Python version: a new release in the data changes no test."""
 
 from __future__ import annotations
 
+import copy
 import re
 from pathlib import Path
 
-import pytest
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-from compat.model import CONFIDENCES, Compat, matches
+from compat import render_data
+from compat.model import CONFIDENCES, VERIFIED, Compat, matches, parse, read_raw
 from compat.readme_table import README, render_readme
-from tests.combinations import fixed_choices, questions
+from tests.support.combinations import fixed_choices, questions
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,113 +23,138 @@ def test_every_fact_has_a_known_source_and_a_confidence(compat: Compat) -> None:
     facts = compat.facts()
     assert len(facts) > 200
     for path, fact in facts:
-        assert fact.get("source") in compat.raw["sources"], path
+        assert compat.source_is_known(str(fact.get("source"))), (path, fact.get("source"))
         assert fact.get("confidence") in CONFIDENCES, path
         if fact["source"] == "assumed":
             assert fact["confidence"] == "I", path
 
 
-def test_gaps_stay_marked(compat: Compat) -> None:
-    """2.15's index variants are not known yet: they are assumed, and say so."""
-    newest = compat.releases[-1]
-    assert newest.version == Version("2.15.0")
-    assert {b.confidence for b in newest.builds.values()} == {"I"}
-    assert {b.source for b in newest.builds.values()} == {"assumed"}
+def test_an_inferred_fact_says_what_would_settle_it(compat: Compat) -> None:
+    unsettled = [path for path, fact in compat.facts()
+                 if fact["confidence"] == "I" and not fact.get("settle")]
+    assert unsettled == []
+
+
+def test_the_source_forms_are_recognised(compat: Compat) -> None:
+    assert compat.source_is_known("pypi:torch-2.1.0-cp312-cp312-manylinux1_x86_64.whl")
+    assert compat.source_is_known("pypi:torch==2.1.0")
+    assert compat.source_is_known("invoke-ai/InvokeAI@43da95177a45:uv.lock")
+    assert not compat.source_is_known("a lock somewhere")
+    assert not compat.source_is_known("invoke-ai/InvokeAI:uv.lock")
 
 
 def test_releases_are_ordered_and_named_consistently(compat: Compat) -> None:
     versions = [r.version for r in compat.releases]
     assert versions == sorted(versions) and len(set(versions)) == len(versions)
-    assert versions[0] == Version("2.4.0")
     for release in compat.releases:
         assert release.minor == f"{release.version.major}.{release.version.minor}"
         assert set(release.builds) <= set(compat.variants)
         for build in release.builds.values():
             assert set(build.platforms) <= set(compat.platforms)
             assert set(build.inferred_on) <= set(build.platforms)
-        assert set(release.pypi_build) == set(compat.platforms)
+            # A platform without PyPI files must say which Pythons its builds have.
+            for platform in build.platforms:
+                assert release.pythons(platform, build.variant), (release.version, platform)
+        assert set(release.pypi_build) == set(compat.pypi_platforms())
         assert set(release.pypi_build.values()) <= set(compat.variants)
+        assert compat.pypi_files("torch", str(release.version)), release.version
 
 
-def test_every_release_and_platform_has_one_wheel_tag_rule(compat: Compat) -> None:
-    rules = compat.raw["wheel_names"]["platform_tags"]
+def test_every_labelled_platform_has_one_wheel_tag_rule_per_release(compat: Compat) -> None:
+    rules = [r for r in compat.raw["wheel_names"]["platform_tags"] if "package" not in r
+             and "family" not in r]
     for release in compat.releases:
-        for platform in compat.platforms:
-            found = [
-                r
-                for r in rules
-                if r["platform"] == platform and matches(r["torch"], release.version)
-            ]
-            assert len(found) == 1, (release.version, platform)
+        for platform in compat.platforms.values():
+            if not platform.labelled:
+                continue
+            found = [r for r in rules
+                     if r["platform"] == platform.name and matches(r["torch"], release.version)]
+            assert len(found) == 1, (release.version, platform.name)
 
 
-def test_cuda_runtime_requirements_are_pep_508(compat: Compat) -> None:
-    for variant in compat.variants.values():
-        assert bool(variant.runtime_requires) == (variant.family == "cuda"), variant.name
-        for requirement in variant.runtime_requires:
-            assert Requirement(requirement).marker is not None
+def test_runtime_requirements_are_pep_508_and_cover_every_cuda_build(compat: Compat) -> None:
+    for entry in compat.runtime:
+        assert compat.variants[entry.variant].family == "cuda"
+        for requirement in entry.requires:
+            assert Requirement(requirement).marker is not None, requirement
+    for release in compat.releases:
+        for variant in release.builds:
+            if compat.variants[variant].family == "cuda":
+                assert compat.runtime_of(variant, release.version), (release.version, variant)
 
 
-@pytest.mark.parametrize(
-    ("variant", "last"),
-    [("cu121", "2.5.1"), ("cu118", "2.7.1"), ("cu124", "2.6.0"), ("rocm6.2", "2.5.1")],
-)
-def test_retired_variants_end_where_the_evidence_says(
-    compat: Compat, variant: str, last: str
-) -> None:
-    assert max(r.version for r in compat.releases if variant in r.builds) == Version(last)
+def test_triton_facts_cover_every_accelerated_family(compat: Compat) -> None:
+    for release in compat.releases:
+        families = {compat.variants[v].family for v in release.builds} - {"cpu"}
+        assert families <= set(release.triton), release.version
+        for triton in release.triton.values():
+            assert triton.platforms, (release.version, triton.family)
+            assert compat.pypi_files("triton", triton.version) or triton.family != "cuda", triton
 
 
-def test_facts_the_template_relies_on(compat: Compat) -> None:
+def test_the_data_holds_the_facts_the_template_relies_on(compat: Compat) -> None:
+    """Independent of any release: what makes markers and indexes right at all."""
     assert compat.platforms["windows-x86_64"].platform_machine == "AMD64"
     assert compat.platforms_of_family("rocm") == ["linux-x86_64"]
     assert "macos-arm64" not in compat.platforms_of_family("cuda")
-    assert compat.release("2.15.0").pypi_build["linux-x86_64"] == "cu132"
-    assert compat.release("2.10.0").pypi_build["linux-aarch64"] == "cpu"
-    assert compat.release("2.11.0").pypi_build["linux-aarch64"] == "cu130"
+    assert not compat.platforms["macos-arm64"].labelled
+
+
+def test_the_default_torch_min_is_the_newest_fully_verified_minor(compat: Compat) -> None:
+    default = compat.verified_torch_min()
+    for release in compat.releases:
+        if release.minor == default:
+            assert all(fact["confidence"] in VERIFIED for _, fact in release.facts())
+    later = [r for r in compat.releases if Version(r.minor) > Version(default)]
+    for minor in {r.minor for r in later}:
+        assert not all(r.verified for r in later if r.minor == minor), minor
+
+
+def test_an_inferred_companion_or_triton_keeps_a_release_from_the_default(compat: Compat) -> None:
+    """Not only the variants count: flip the newest verified release's torchvision, Triton or
+    PyPI build to inferred, and the default moves to an older minor."""
+    default = compat.verified_torch_min()
+    for key in ("torchvision", "pypi_build", "triton"):
+        raw = copy.deepcopy(compat.raw)
+        release = next(r for r in raw["releases"] if r["minor"] == default)
+        fact = release[key] if key == "torchvision" else next(iter(release[key].values()))
+        fact["confidence"] = "I"
+        assert Version(parse(raw).verified_torch_min()) < Version(default), key
 
 
 def test_interview_choices_derive_from_the_data(compat: Compat) -> None:
-    """The interview's public values: python_min 3.10-3.14; torch_min 2.4 to the newest minor,
-    defaulting to the newest release whose index variants are verified."""
-    assert compat.python_choices() == ["3.10", "3.11", "3.12", "3.13", "3.14"]
-    assert compat.minors()[0] == "2.4" and compat.minors()[-1] == "2.15"
-    assert compat.verified_torch_min() == "2.14"
-    assert fixed_choices("accelerator_mode") == ["pypi", "platform", "extras"]
+    """python_min's choices are the newest verified release's Pythons; torch_min's default is the
+    verified minor; the modes and companions are the interview's own."""
+    digest = render_data.digest(compat)
+    assert digest["python"] == list(compat.newest_verified().python)
+    assert digest["torch_min"] == compat.verified_torch_min()
+    assert fixed_choices("accelerator_mode") == ["pypi", "platform", "extras", "groups"]
     assert fixed_choices("torch_packages") == ["torchvision", "torchaudio"]
-    for name in [
-        "project_name",
-        "package_name",
-        "description",
-        "author_name",
-        "author_email",
-        "python_min",
-        "torch_min",
-        "torch_packages",
-        "platforms",
-        "accelerator_mode",
-        "accelerator",
-        "backend_linux_x86_64",
-        "backend_linux_aarch64",
-        "backend_windows_x86_64",
-        "extras",
-        "pytorch_index_url",
-    ]:
-        assert name in questions(), name
+    for platform, info in compat.platforms.items():
+        assert (render_data.backend_question(platform) in questions()) == info.labelled
+
+
+def test_the_render_data_is_generated_from_the_data() -> None:
+    """includes/pytorch-data.yml and includes/backends.yml: regenerate, compare."""
+    for path, text in render_data.documents(parse(read_raw())).items():
+        assert (ROOT / path).read_text(encoding="utf-8") == text, (
+            f"{path} is stale: run uv run python -m compat.render_data"
+        )
 
 
 def test_no_second_copy_of_the_version_table() -> None:
-    """Release numbers of torch and torchvision, and driver minimums, live in
-    compat/pytorch.yml only: the template's logic and prose derive them."""
+    """Release numbers of torch and its companions, and driver minimums, live in
+    compat/pytorch.yml (and its generated digest) only: the template's logic and prose derive them."""
     facts = re.compile(
         r"\b(2\.(?:[4-9]|1[0-9])\.[0-9]+|0\.(?:19|2[0-9])\.[0-9]+|[0-9]{3}\.[0-9]+\.[0-9]+)\b"
     )
-    # The generated project's own unit tests feed the doctor made-up machines.
+    generated = {ROOT / render_data.DATA}
     sources = [ROOT / "copier.yml", *ROOT.glob("includes/**/*"), *ROOT.glob("template/**/*")]
     offenders = {
         str(path.relative_to(ROOT)): facts.findall(path.read_text(encoding="utf-8"))
         for path in sources
-        if path.is_file() and "template/tests" not in str(path.relative_to(ROOT))
+        if path.is_file() and path not in generated
+        and "template/tests" not in str(path.relative_to(ROOT))
     }
     assert {path: found for path, found in offenders.items() if found} == {}
 
@@ -138,4 +162,14 @@ def test_no_second_copy_of_the_version_table() -> None:
 def test_readme_table_is_generated_from_the_data(compat: Compat) -> None:
     current = README.read_text(encoding="utf-8")
     assert render_readme(current, compat) == current, "run: uv run python -m compat.readme_table"
-    assert "| 2.14.1 |" in current and "rocm6.2.4" in current
+    newest = compat.releases[-1]
+    assert f"| {newest.version} |" in current
+
+
+def test_the_interview_reads_in_100_columns() -> None:
+    """copier.yml and its generated backend questions; the data digest is one machine line."""
+    long = [
+        f"{path}:{n}" for path in (ROOT / "copier.yml", ROOT / render_data.BACKENDS)
+        for n, line in enumerate(path.read_text().splitlines(), 1) if len(line) > 100
+    ]
+    assert long == []

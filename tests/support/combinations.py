@@ -1,12 +1,13 @@
-"""The combination space of the template's answers, defined once for the render and lock tests.
+"""The combination space of the template's answers, defined once.
 
 Question names and fixed choices come from copier.yml; platforms, variants, Python versions and
 torch releases from compat/pytorch.yml. Only answers the template accepts are combinations: the
-refused ones are the validation tests' business.
+refused ones are the interview tests' business.
 
-- every platform subset x every mode, other answers at their defaults;
+- every subset of the platforms with a PyPI build, and every other platform alone, with them all,
+  and with each of them, x every mode, other answers at their defaults;
 - "platform" mode: every valid backend of each selected platform, their full cross product;
-- "extras" mode: every single variant, every pair, and all of them together;
+- "extras" and "groups" modes: every single variant, every pair, and all of them together;
 - every python_min, torch_min and torch_packages value, crossed with every variant.
 """
 
@@ -15,49 +16,22 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-import yaml
-
 from compat.model import Compat, load
+from compat.render_data import backend_question, questions
 
-ROOT = Path(__file__).resolve().parent.parent
-COPIER_YML = ROOT / "copier.yml"
-BACKEND_QUESTION = {
-    "linux-x86_64": "backend_linux_x86_64",
-    "linux-aarch64": "backend_linux_aarch64",
-    "windows-x86_64": "backend_windows_x86_64",
-}
-SHORT = {
-    "linux-x86_64": "lx64",
-    "linux-aarch64": "la64",
-    "windows-x86_64": "win",
-    "macos-arm64": "mac",
-}
-
-
-class _CopierLoader(yaml.SafeLoader):
-    """Reads copier.yml as data; its `!include` documents stay unread."""
-
-
-_CopierLoader.add_constructor("!include", lambda loader, node: None)
-
-
-@cache
-def questions() -> dict[str, Any]:
-    documents = yaml.load_all(COPIER_YML.read_text(encoding="utf-8"), Loader=_CopierLoader)
-    merged: dict[str, Any] = {}
-    for document in documents:
-        if isinstance(document, dict):
-            merged.update(document)
-    return {k: v for k, v in merged.items() if not k.startswith("_")}
+PYPI = "pypi"
 
 
 def fixed_choices(question: str) -> list[str]:
     """The values of a question whose choices copier.yml lists literally."""
     choices = questions()[question]["choices"]
     return list(choices.values()) if isinstance(choices, dict) else list(choices)
+
+
+def question_default(question: str) -> Any:
+    return questions()[question]["default"]
 
 
 @dataclass(frozen=True)
@@ -73,46 +47,63 @@ class Combination:
         return self.key
 
 
-def _combination(**answers: Any) -> Combination:
+def combination(compat: Compat, **answers: Any) -> Combination:
     frozen = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in answers.items()))
     parts = []
     for name, value in frozen:
         if name == "platforms":
-            value = "+".join(SHORT[p] for p in value)
+            value = "+".join(compat.platforms[p].short for p in value)
         elif isinstance(value, tuple):
             value = "+".join(value) or "none"
         parts.append(f"{name.removeprefix('backend_')}={value}")
     return Combination(",".join(parts), frozen)
 
 
-def _defaults() -> dict[str, str]:
-    return {"python_min": questions()["python_min"]["default"]}
+def platform_subsets(compat: Compat) -> list[list[str]]:
+    """Every subset of the PyPI platforms; each other platform alone, with all of those, and
+    with each of them."""
+    common = compat.pypi_platforms()
+    subsets = [
+        list(s) for n in range(1, len(common) + 1) for s in itertools.combinations(common, n)
+    ]
+    for other in (p for p in compat.platforms if p not in common):
+        subsets += [[other], [*common, other], *([p, other] for p in common)]
+    order = list(compat.platforms)
+    return [sorted(s, key=order.index) for s in subsets]
 
 
-def _newest_minor_serving(compat: Compat, variant: str, python_min: str) -> str | None:
+def _newest_minor_serving(
+    compat: Compat, variant: str, python_min: str, companions: tuple[str, ...]
+) -> str | None:
     """The newest torch_min at which `variant` serves some platform for python_min."""
     for minor in reversed(compat.minors()):
-        if compat.torch_min_fits_python(minor, python_min) and compat.usable_variants(
-            list(compat.platforms), minor, python_min
-        ).count(variant):
+        if compat.torch_min_fits_python(minor, python_min) and variant in compat.usable_variants(
+            list(compat.platforms), minor, python_min, companions
+        ):
             return minor
     return None
 
 
-def _variant_sweep(
-    compat: Compat, python_min: str, variant: str, **extra: Any
-) -> list[Combination]:
-    """One variant as the main build, in "platform" mode on every platform."""
+def _sweep(compat: Compat, python_min: str, variant: str, **extra: Any) -> list[Combination]:
+    """One variant as the main build, in "platform" mode on every platform it can go with."""
+    companions = tuple(extra.get("torch_packages", question_default("torch_packages")))
     torch_min = compat.verified_torch_min()
-    if variant not in compat.usable_variants(list(compat.platforms), torch_min, python_min):
-        torch_min = _newest_minor_serving(compat, variant, python_min)
+    if variant not in compat.usable_variants(list(compat.platforms), torch_min, python_min,
+                                             companions):
+        torch_min = _newest_minor_serving(compat, variant, python_min, companions)
     if torch_min is None:
         return []
+    # Every platform that can have a build here: PyPI's, or one from the index.
+    platforms = [
+        p for p in compat.platforms
+        if compat.platforms[p].pypi or compat.backends(p, torch_min, python_min, companions)
+    ]
     return [
-        _combination(
+        combination(
+            compat,
             accelerator_mode="platform",
             accelerator=variant,
-            platforms=list(compat.platforms),
+            platforms=platforms,
             python_min=python_min,
             torch_min=torch_min,
             **extra,
@@ -120,69 +111,65 @@ def _variant_sweep(
     ]
 
 
+@cache
 def all_combinations(compat: Compat | None = None) -> list[Combination]:
     compat = compat or load()
-    python_default = _defaults()["python_min"]
+    python_default = question_default("python_min")
     torch_default = compat.verified_torch_min()
+    companions = tuple(question_default("torch_packages"))
     modes = fixed_choices("accelerator_mode")
-    platforms = list(compat.platforms)
-    subsets = [
-        list(s) for n in range(1, len(platforms) + 1) for s in itertools.combinations(platforms, n)
-    ]
+    subsets = platform_subsets(compat)
     found: dict[str, Combination] = {}
 
     def add(items: list[Combination]) -> None:
         for c in items:
             found.setdefault(c.key, c)
 
+    def valid(subset: list[str], mode: str) -> bool:
+        """PyPI has no build for some platforms; their projects need another mode, and their
+        builds may ship torch alone."""
+        if mode == PYPI and not all(compat.platforms[p].pypi for p in subset):
+            return False
+        return all(
+            compat.platforms[p].pypi or compat.backends(p, torch_default, python_default, companions)
+            for p in subset
+        )
+
     # Every platform subset x every mode, with defaults.
     for subset in subsets:
         for mode in modes:
-            add([_combination(platforms=subset, accelerator_mode=mode)])
+            if valid(subset, mode):
+                add([combination(compat, platforms=subset, accelerator_mode=mode)])
 
     # "platform" mode: the full cross product of each selected platform's valid backends.
     for subset in subsets:
-        asked = [p for p in subset if p in BACKEND_QUESTION]
-        choices = [compat.backends(p, torch_default, python_default) for p in asked]
+        if not valid(subset, "platform"):
+            continue
+        asked = [p for p in subset if compat.platforms[p].labelled]
+        choices = [compat.backends(p, torch_default, python_default, companions) for p in asked]
         for backends in itertools.product(*choices):
-            answers = {BACKEND_QUESTION[p]: b for p, b in zip(asked, backends, strict=True)}
-            add([_combination(platforms=subset, accelerator_mode="platform", **answers)])
+            answers = {backend_question(p): b for p, b in zip(asked, backends, strict=True)}
+            add([combination(compat, platforms=subset, accelerator_mode="platform", **answers)])
 
-    # "extras" mode: every single variant, every pair, and all together.
-    usable = compat.usable_variants(platforms, torch_default, python_default)
-    extra_sets = [[v] for v in usable] + [list(p) for p in itertools.combinations(usable, 2)]
-    extra_sets.append(usable)
-    for extras in extra_sets:
-        add([_combination(platforms=platforms, accelerator_mode="extras", extras=extras)])
+    # "extras" and "groups" modes: every single variant, every pair, and all together.
+    common = compat.pypi_platforms()
+    usable = compat.usable_variants(common, torch_default, python_default, companions)
+    sets = [[v] for v in usable] + [list(p) for p in itertools.combinations(usable, 2)] + [usable]
+    for names in sets:
+        add([combination(compat, platforms=common, accelerator_mode="extras", extras=names)])
+        add([combination(compat, platforms=common, accelerator_mode="groups", groups=names,
+                         accelerator=names[-1])])
 
     # Every value of the remaining questions, crossed with every variant.
     for variant in compat.variants:
         for python_min in compat.python_choices():
-            add(_variant_sweep(compat, python_min, variant))
+            add(_sweep(compat, python_min, variant))
         for packages in [[], ["torchvision"], ["torchaudio"], ["torchvision", "torchaudio"]]:
-            add(_variant_sweep(compat, python_default, variant, torch_packages=packages))
+            add(_sweep(compat, python_default, variant, torch_packages=packages))
         for minor in compat.minors():
             if not compat.torch_min_fits_python(minor, python_default):
                 continue
-            if variant in compat.usable_variants(platforms, minor, python_default):
-                add(
-                    [
-                        _combination(
-                            accelerator_mode="platform",
-                            accelerator=variant,
-                            platforms=platforms,
-                            torch_min=minor,
-                        )
-                    ]
-                )
+            if variant in compat.usable_variants(common, minor, python_default, companions):
+                add([combination(compat, accelerator_mode="platform", accelerator=variant,
+                                 platforms=common, torch_min=minor)])
     return list(found.values())
-
-
-def as_params(combinations: list[Combination]) -> list[object]:
-    """pytest params; a combination's tests share an xdist group, so they run on one worker."""
-    import pytest
-
-    return [pytest.param(c, id=c.key, marks=pytest.mark.xdist_group(c.key)) for c in combinations]
-
-
-COMBINATIONS = as_params(all_combinations())

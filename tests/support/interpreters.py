@@ -46,3 +46,15 @@ def find_python(uv: str, version: str) -> Path | None:
         if "shims" not in path.parts and _works(path):
             return path
     return next((p for p in _pyenv_candidates(version) if _works(p)), None)
+
+
+def python_for(uv: str, version: str) -> Path:
+    """The interpreter, or a skip that names the missing version."""
+    import pytest
+
+    python = find_python(uv, version)
+    if python is None:
+        pytest.skip(
+            f"no CPython {version} interpreter on this machine (uv python find and pyenv found none)"
+        )
+    return python
