@@ -1,0 +1,284 @@
+"""Answers that cannot work are refused when asked (and through --data), each with a message
+that names what is wrong and what would work. Nothing else may go wrong: no Jinja error, no
+KeyError, no TOML that does not parse, no project rendered from impossible answers. The values
+here are chosen from the data where they name builds, so a new release changes none of them."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from compat.model import load
+from tests.support.project import pyproject_of, render
+
+PLATFORM = {"accelerator_mode": "platform"}
+
+_COMPAT = load()
+# Facts of the data the cases below need, looked up rather than written down.
+_NEWEST = _COMPAT.releases[-1]
+_ROCM = next(v for v in _NEWEST.builds if _COMPAT.variants[v].family == "rocm")
+_CUDA = next(v for v in reversed(_NEWEST.builds) if _COMPAT.variants[v].family == "cuda")
+_X86_ONLY_CUDA = next(  # a CUDA variant never built for Linux aarch64
+    v for v, info in _COMPAT.variants.items()
+    if info.family == "cuda" and "linux-aarch64" not in {
+        p for r in _COMPAT.releases for b in r.builds.values() if b.variant == v for p in b.platforms
+    }
+)
+_RETIRED, _RETIRED_LAST = next(  # a variant whose last Linux x86_64 build is not the newest release
+    (v, r) for v in _COMPAT.variants
+    for r in [[x for x in _COMPAT.releases if x.has_build(v, "linux-x86_64")]]
+    if r and r[-1].minor != _NEWEST.minor and _COMPAT.variants[v].family == "cuda"
+)
+_AFTER_RETIRED = _COMPAT.minors()[_COMPAT.minors().index(_RETIRED_LAST[-1].minor) + 1]
+_OLDEST_PYTHON = _COMPAT.python_choices()[0]
+_TOO_NEW_FOR = next((r.minor for r in _COMPAT.releases if _OLDEST_PYTHON not in r.python), None)
+
+# (case, answers, question, phrases the message must contain)
+REFUSED: list[tuple[str, dict[str, Any], str, list[str]]] = [
+    (
+        "rocm-on-windows",
+        {**PLATFORM, "backend_windows_x86_64": _ROCM},
+        "accelerator_mode",
+        [
+            f"{_ROCM} has no windows-x86_64 build",
+            "ROCm builds exist only for linux-x86_64",
+            "choose one of: pypi, cpu",
+        ],
+    ),
+    (
+        "x86-only-cuda-on-aarch64",
+        {**PLATFORM, "torch_min": _COMPAT.minors()[0], "backend_linux_aarch64": _X86_ONLY_CUDA},
+        "accelerator_mode",
+        [f"{_X86_ONLY_CUDA} has no linux-aarch64 build", "it is built only for", "choose one of:"],
+    ),
+    (
+        "cuda-on-macos",
+        {**PLATFORM, "platforms": ["macos-arm64"], "accelerator": _CUDA},
+        "accelerator_mode",
+        [f"{_CUDA} can serve none of the selected platforms", "CUDA builds exist only for"],
+    ),
+    (
+        "rocm-extra-without-linux",
+        {"accelerator_mode": "extras", "platforms": ["windows-x86_64", "macos-arm64"],
+         "extras": ["cpu", _ROCM]},
+        "accelerator_mode",
+        [f"{_ROCM} can serve none of the selected platforms",
+         "ROCm builds exist only for linux-x86_64", "choose one of cpu"],
+    ),
+    (
+        "retired-variant",
+        {**PLATFORM, "torch_min": _AFTER_RETIRED, "backend_linux_x86_64": _RETIRED},
+        "accelerator_mode",
+        [f"last linux-x86_64 build is torch {_RETIRED_LAST[-1].version}",
+         f"torch_min {_RETIRED_LAST[-1].minor} or older would allow it"],
+    ),
+    *([(
+        "no-release-fits-python",
+        {"python_min": _OLDEST_PYTHON, "torch_min": _TOO_NEW_FOR},
+        "torch_min",
+        [f"python_min is {_OLDEST_PYTHON}", "needs Python"],
+    )] if _TOO_NEW_FOR else []),
+    ("no-platforms", {"platforms": []}, "platforms", ["select at least one platform: linux-x86_64"]),
+    ("no-extras", {"accelerator_mode": "extras", "extras": []}, "extras",
+     ["select at least one extra, e.g. cpu"]),
+    ("groups-without-the-main-build", {"accelerator_mode": "groups", "groups": ["cpu"],
+     "accelerator": _CUDA}, "groups", [f"groups must include the main build {_CUDA}"]),
+    ("project-name", {"project_name": "my project!"}, "project_name",
+     ["not a valid distribution name", "e.g. my-torch-project"]),
+    ("package-name-digit", {"package_name": "1model"}, "package_name", ["not an importable name"]),
+    ("package-name-keyword", {"package_name": "class"}, "package_name", ["is a Python keyword"]),
+    ("package-name-shadows", {"package_name": "torch"}, "package_name",
+     ["would shadow the module", "e.g. my_torch"]),
+    ("author-email", {"author_email": "someone"}, "author_email", ["not an email address"]),
+    ("index-url-scheme", {**PLATFORM, "pytorch_index_url": "ftp://mirror/whl"},
+     "pytorch_index_url", ["not an http(s):// or file:/// URL", "e.g."]),
+    ("index-url-no-scheme", {**PLATFORM, "pytorch_index_url": "download.pytorch.org/whl"},
+     "pytorch_index_url", ["https://download.pytorch.org/whl"]),
+    ("index-url-empty-host", {**PLATFORM, "pytorch_index_url": "https://"}, "pytorch_index_url",
+     ["not an http(s)"]),
+    ("index-url-space", {**PLATFORM, "pytorch_index_url": "https://mirror.example.org/py torch"},
+     "pytorch_index_url", ["not an http(s)"]),
+    ("backend-outside-platform-mode", {"backend_linux_x86_64": "cpu"}, "accelerator_mode",
+     ["applies only with accelerator_mode=platform, not pypi"]),
+    ("extras-outside-extras-mode", {**PLATFORM, "extras": ["cpu"]}, "accelerator_mode",
+     ["extras applies only with accelerator_mode=extras"]),
+    ("backend-of-unselected-platform",
+     {**PLATFORM, "platforms": ["linux-x86_64"], "backend_windows_x86_64": "cpu"},
+     "accelerator_mode", ["windows-x86_64 is not among platforms (linux-x86_64)"]),
+    ("unknown-mode", {"accelerator_mode": "conda"}, "accelerator_mode",
+     ["'conda' is not in ['pypi', 'platform', 'extras', 'groups']"]),
+    # What issue 10 found getting through, each refused now.
+    ("trailing-newline", {"package_name": "pkg\n"}, "package_name",
+     ['contains the control character "\\n"', "one line of printable text"]),
+    ("trailing-newline-in-a-choice", {"license": "MIT\n"}, "license", ["is not in"]),
+    ("shell-in-the-mirror", {**PLATFORM, "pytorch_index_url": "https://x.org/$(touch${IFS}/tmp/PWNED)"},
+     "pytorch_index_url", ["not an http(s):// or file:/// URL"]),
+    ("quote-in-the-mirror", {**PLATFORM, "pytorch_index_url": 'https://x.org/a"b'},
+     "pytorch_index_url", ["not an http(s)"]),
+    ("backslash-in-the-mirror", {**PLATFORM, "pytorch_index_url": "https://x.org/a\\q"},
+     "pytorch_index_url", ["not an http(s)"]),
+    ("fragment-in-the-mirror", {**PLATFORM, "pytorch_index_url": 'https://evil.example/simple"#'},
+     "pytorch_index_url", ["not an http(s)"]),
+    ("credentials-in-the-mirror", {**PLATFORM, "pytorch_index_url": "https://me:secret@x.org/whl"},
+     "pytorch_index_url", ["no credentials"]),
+    ("vertical-tab", {"description": "a\x0bb"}, "description", ["control character"]),
+    ("escape", {"description": "a\x1b[31mb"}, "description", ["control character"]),
+    ("delete", {"author_name": "a\x7fb"}, "author_name", ["control character"]),
+    ("line-separator", {"description": "a\u2028b"}, "description", ["control character"]),
+    ("typo-in-a-key", {"accelerator_mod": "platform"}, "project_name",
+     ['there is no question "accelerator_mod"', "did you mean accelerator_mode?"]),
+    ("a-computed-key", {"build_plan": "{}"}, "project_name", ["build_plan is computed"]),
+    ("project-named-torch", {"project_name": "torch"}, "project_name",
+     ["is the name of a package the project depends on", "depend on itself"]),
+    ("project-named-like-a-dependency", {"project_name": "Typing_Extensions"}, "project_name",
+     ["(typing-extensions)"]),
+    ("project-name-too-long", {"project_name": "p" * 300}, "project_name",
+     ["has 300 characters: use at most 100"]),
+    ("description-too-long", {"description": "d" * 600}, "description", ["use at most 512"]),
+    ("runner-label-with-a-space", {"gpu_runner_label": "gpu a100"}, "gpu_runner_label",
+     ["is not a runner label"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("answers", "question", "phrases"), [c[1:] for c in REFUSED], ids=[c[0] for c in REFUSED]
+)
+def test_refused_with_its_reason(
+    template_dir: Path, tmp_path: Path, answers: dict[str, Any], question: str, phrases: list[str]
+) -> None:
+    dest = tmp_path / "project"
+    with pytest.raises(ValueError) as refused:
+        render(template_dir, dest, answers)
+    message = str(refused.value)
+    assert f"'{question}'" in message, message
+    for phrase in phrases:
+        assert phrase in message, message
+    assert not (dest / "pyproject.toml").exists()
+
+
+def test_cli_data_refusal_says_rocm_is_linux_only(template_dir: Path, tmp_path: Path) -> None:
+    """Through the command line, as users script it; copier prints the refusal last."""
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "copier",
+            "copy",
+            "--defaults",
+            "--data",
+            "accelerator_mode=platform",
+            "--data",
+            "backend_windows_x86_64=rocm7.2",
+            str(template_dir),
+            str(tmp_path / "project"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode != 0
+    last = run.stderr.strip().splitlines()[-1]
+    assert "ROCm builds exist only for linux-x86_64" in last, run.stderr
+    assert not (tmp_path / "project" / "pyproject.toml").exists()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['He said "hi"', "back\\slash and C:\\path", "O'Brien & <co>", "tab\there", "ünïcödé ✓"],
+)
+def test_free_text_answers_give_valid_toml(template_dir: Path, tmp_path: Path, text: str) -> None:
+    project = render(template_dir, tmp_path / "project", {"description": text, "author_name": text})
+    pyproject = pyproject_of(project)
+    assert pyproject["project"]["description"] == text
+    assert pyproject["project"]["authors"] == [{"name": text}]
+    init = (project / "src" / "project" / "__init__.py").read_text(encoding="utf-8")
+    compile(init, "__init__.py", "exec")
+
+
+def test_accepted_index_urls(template_dir: Path, tmp_path: Path) -> None:
+    for n, url in enumerate(
+        [
+            "https://mirror.example.org:8443/pytorch/whl/",
+            "http://10.0.0.5/whl",
+            "file:///srv/share/whl",
+        ]
+    ):
+        project = render(template_dir, tmp_path / str(n), {**PLATFORM, "pytorch_index_url": url})
+        pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+        urls = {i["url"] for i in pyproject["tool"]["uv"]["index"]}
+        assert urls == {url.rstrip("/") + "/cu130"}, urls
+
+
+@pytest.mark.parametrize(
+    ("folder", "project_name", "package_name"),
+    [
+        ("My Model", "my-model", "my_model"),
+        ("0day", "0day", "_0day"),
+        ("--", "my-torch-project", "my_torch_project"),
+    ],
+)
+def test_names_default_from_the_folder(
+    template_dir: Path, tmp_path: Path, folder: str, project_name: str, package_name: str
+) -> None:
+    project = render(template_dir, tmp_path / folder, {})
+    assert pyproject_of(project)["project"]["name"] == project_name
+    assert (project / "src" / package_name / "__init__.py").is_file()
+
+
+def test_the_prompt_offers_what_works_and_its_reasons_fit_80_columns(
+    template_dir: Path, tmp_path: Path
+) -> None:
+    """In copier's real interactive prompt (a pseudo-terminal of 80 columns): a backend question
+    lists only the builds that serve its platform, and a torch_min no release of the chosen
+    Python has is shown disabled, with a reason that fits the line."""
+    pexpect = pytest.importorskip("pexpect")
+    env = {"TERM": "xterm", "PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path)}
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "copier", "copy", str(template_dir), str(tmp_path / "project")],
+        dimensions=(40, 80),
+        encoding="utf-8",
+        timeout=60,
+        env=env,
+    )
+    screen = io.StringIO()
+    child.logfile_read = screen
+    for question in ["Project name", "Import name", "One-line description", "Author name",
+                     "Author email", "License"]:
+        child.expect(question)
+        child.send("\r")
+    child.expect("Oldest Python")
+    child.send("\x1b[A\x1b[A\r")  # up to the oldest Python offered
+    child.expect("Oldest torch")
+    child.send("\r")
+    for question in ["Companion packages", "Platforms the project"]:
+        child.expect(question)
+        child.send("\r")
+    child.expect("How the project picks")
+    child.send("\x1b[B\r")  # down to "platform"
+    for question in ["Main build", "Build for Linux x86_64", "Build for Linux aarch64",
+                     "Build for Windows x86_64", "Add GitHub Actions", "Base URL",
+                     "Label of a self-hosted"]:
+        child.expect(question)
+        child.send("\r")
+    child.expect(pexpect.EOF)
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen.getvalue())
+    lines = [line for chunk in shown.split("\r") for line in chunk.split("\n")]
+    compat = load()
+    oldest = compat.python_choices()[0]
+    refused = [r.minor for r in compat.releases if oldest not in r.python]
+    if refused:
+        # questionary marks a disabled choice with "- " and shows its reason after the label.
+        reason = [line for line in lines if f"- {refused[-1]} (needs Python" in line]
+        assert reason and all(len(line) <= 80 for line in reason), reason
+    windows = shown.split("Build for Windows x86_64", 1)[1].split("Add GitHub Actions", 1)[0]
+    assert "rocm" not in windows and "cpu" in windows
+    assert (tmp_path / "project" / "pyproject.toml").is_file()
