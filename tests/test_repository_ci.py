@@ -1,5 +1,6 @@
 """This repository's own GitHub Actions: valid, free of zizmor findings, and running what they
-claim (every shard of the suite; the real index and the refresh check on a schedule)."""
+claim (the suite with every Python the interview offers; the real index and the refresh check on
+a schedule; a tag for each release the CHANGELOG records)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import SHARD_SWITCH
-from tests.locking import REAL_INDEX_SWITCH
-from tests.workflow_checks import schema_check, unpinned_actions, zizmor
+from compat.model import load
+from tests.support.lock import REAL_INDEX_SWITCH
+from tests.support.workflows import schema_check, unpinned_actions, zizmor
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = sorted((ROOT / ".github/workflows").glob("*.yml"))
@@ -37,17 +38,23 @@ def _load(name: str) -> dict:
     return yaml.safe_load((ROOT / ".github/workflows" / name).read_text())
 
 
-def _shards(job: dict) -> tuple[list[int], str]:
-    shards = job["strategy"]["matrix"]["shard"]
-    env = next(step["env"] for step in job["steps"] if "env" in step)
-    return shards, env[SHARD_SWITCH]
+def _runs(job: dict) -> str:
+    return " ".join(str(step.get("run", "")) for step in job["steps"])
 
 
-def test_the_shards_cover_the_whole_suite() -> None:
-    shards, switch = _shards(_load("tests.yml")["jobs"]["test"])
-    total = switch.rsplit("/", 1)[1]
-    assert switch == "${{ matrix.shard }}/" + total
-    assert shards == list(range(1, int(total) + 1))
+def test_ci_installs_every_python_the_interview_offers() -> None:
+    """No combination skips in CI for want of an interpreter: the list follows the data."""
+    for workflow, job in (("tests.yml", "test"), ("real-index.yml", "lock-matrix")):
+        installs = [s["run"] for s in _load(workflow)["jobs"][job]["steps"]
+                    if str(s.get("run", "")).startswith("uv python install")]
+        assert installs == ["uv python install " + " ".join(load().python_choices())], workflow
+
+
+def test_the_suite_runs_whole_with_the_release_history() -> None:
+    job = _load("tests.yml")["jobs"]["test"]
+    assert "uv run pytest" in _runs(job)
+    checkout = next(s for s in job["steps"] if "checkout" in s.get("uses", ""))
+    assert checkout["with"]["fetch-depth"] == 0
 
 
 def test_the_schedule_runs_the_real_index_and_the_refresh() -> None:
@@ -57,10 +64,7 @@ def test_the_schedule_runs_the_real_index_and_the_refresh() -> None:
     matrix = workflow["jobs"]["lock-matrix"]
     env = next(step["env"] for step in matrix["steps"] if "env" in step)
     assert env[REAL_INDEX_SWITCH] == "1"
-    _, switch = _shards(matrix)
-    assert switch.endswith("/4")
-    steps = " ".join(str(s.get("run", "")) for s in workflow["jobs"]["refresh"]["steps"])
-    assert "python -m compat.refresh --check" in steps
+    assert "python -m compat.refresh --check" in _runs(workflow["jobs"]["refresh"])
 
 
 def test_every_action_is_pinned_to_a_commit() -> None:

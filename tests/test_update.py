@@ -1,7 +1,9 @@
-"""`copier update` keeps the user's work: from an older template version, and when answers change.
+"""`copier update` keeps the user's work: from every release CHANGELOG.md records, in every mode
+that release had, and when answers change (into the groups mode too).
 
-Template versions are tagged git repos in a tmp dir (0.1.0 older, 0.2.0 the working tree). Every
-project gets typical user edits and a committed uv.lock before it is updated, never with --trust.
+Template versions are tagged git repos in a tmp dir: one commit per release, as of the commit that
+added its CHANGELOG heading, then the working tree. Every project gets typical user edits, in the
+places the README calls safe, and a committed uv.lock before it is updated, never with --trust.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ import copier
 import pytest
 
 from compat.model import Compat
-from tests.interpreters import find_python
-from tests.locking import run_lock
-from tests.rendering import answers_of
-from tests.template_versions import commit_all, git, tagged_template
+from tests.support.interpreters import find_python
+from tests.support.lock import run_lock
+from tests.support.project import answers_of
+from compat.releases import releases
+from tests.support.versions import commit_all, git, tagged_template
 
 MARKER = "  # Your dependencies below this line; the lines above it are torch-uv-template's.\n"
 DEPENDENCY = '  "rich>=13",\n'
@@ -27,6 +30,7 @@ MODEL = '"""Our model."""\n\nimport torch\n\n\ndef make() -> torch.nn.Module:\n 
 MODEL_TEST = "from project.model import make\n\n\ndef test_make() -> None:\n    assert make().out_features == 2\n"
 CONFLICT_MARKERS = ("<<<<<<< ", ">>>>>>> ")
 
+# Builds every release offered: cpu, and the main build of its default torch_min.
 MODES: dict[str, dict[str, Any]] = {
     "pypi": {},
     "platform": {
@@ -35,6 +39,7 @@ MODES: dict[str, dict[str, Any]] = {
         "backend_windows_x86_64": "cpu",
     },
     "extras": {"accelerator_mode": "extras", "extras": ["cpu", "cu130"]},
+    "groups": {"accelerator_mode": "groups", "groups": ["cpu", "cu130"], "accelerator": "cu130"},
 }
 CHANGES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "backend-cu126-to-cu130": (MODES["platform"], {"backend_linux_x86_64": "cu130"}),
@@ -58,12 +63,36 @@ CHANGES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {"accelerator_mode": "platform", "backend_linux_x86_64": "cu130"},
     ),
     "raise-torch-min": ({**MODES["platform"], "torch_min": "2.12"}, {"torch_min": "2.14"}),
+    "platform-to-groups": (MODES["platform"], {"accelerator_mode": "groups", "groups": ["cpu", "cu130"],
+                                               "accelerator": "cu130"}),
+    "extras-to-groups": (MODES["extras"], {"accelerator_mode": "groups", "groups": ["cpu", "cu130"],
+                                           "accelerator": "cu130"}),
+    "pypi-to-groups": (MODES["pypi"], {"accelerator_mode": "groups", "groups": ["cpu", "cu130"],
+                                       "accelerator": "cu130"}),
 }
+
+
+FOUND = releases()
 
 
 @pytest.fixture(scope="module")
 def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tagged_template(tmp_path_factory.mktemp("template-repo"))
+    if isinstance(FOUND, str):
+        pytest.skip(FOUND)
+    return tagged_template(tmp_path_factory.mktemp("template") / "repo")[0]
+
+
+def _release_modes() -> list[Any]:
+    if isinstance(FOUND, str):
+        return [pytest.param("none", "pypi", marks=pytest.mark.skip(reason=FOUND))]
+    cases = []
+    for release in FOUND:
+        copier_yml = git(Path(__file__).resolve().parent.parent, "show",
+                         f"{release.commit}:copier.yml")
+        for mode in MODES:
+            if f"{mode}  " in copier_yml or mode == "pypi":  # the modes that release offered
+                cases.append(pytest.param(release.version, mode, id=f"{release.version}-{mode}"))
+    return cases
 
 
 def lock(project: Path, uv_bin: str, compat: Compat, *extra: str) -> None:
@@ -154,22 +183,28 @@ def update(project: Path, data: dict[str, Any] | None = None) -> None:
     )
 
 
-@pytest.mark.parametrize("mode", list(MODES))
-def test_update_keeps_user_work(
-    mode: str, template_repo: Path, tmp_path: Path, stand_in: Path, uv_bin: str, compat: Compat
+@pytest.mark.parametrize(("release", "mode"), _release_modes())
+def test_update_from_every_release_keeps_user_work(
+    release: str, mode: str, template_repo: Path, tmp_path: Path, stand_in: Path, uv_bin: str,
+    compat: Compat,
 ) -> None:
-    data = {**MODES[mode], "pytorch_index_url": stand_in.as_uri()}
-    project = copy_and_edit(template_repo, tmp_path / "project", "0.1.0", data, uv_bin, compat)
-    assert answers_of(project)["_commit"] == "0.1.0"
+    # A pypi project of a release that did not ask for the mirror never gave one.
+    mirror = {"pytorch_index_url": stand_in.as_uri()} if mode != "pypi" else {}
+    project = copy_and_edit(template_repo, tmp_path / "project", release, {**MODES[mode], **mirror},
+                            uv_bin, compat)
+    assert answers_of(project)["_commit"] == release
 
     update(project)
 
     check_user_work_survived(project)
-    # The update's own changes arrived.
+    # The project is now what the working tree renders from the same answers.
     answers = answers_of(project)
-    assert answers["_commit"] == "0.2.0"
-    assert 'required-version = ">=0.13"' in (project / "pyproject.toml").read_text()
-    assert "## Troubleshooting" in (project / "README.md").read_text()
+    assert answers["_commit"] != release
+    fresh_answers = {k: v for k, v in answers.items() if not k.startswith("_")}
+    fresh = tmp_path / "fresh" / "project"
+    copier.run_copy(str(template_repo), str(fresh), data=fresh_answers, vcs_ref="HEAD",
+                    defaults=True, quiet=True)
+    assert without_user_work(project) == without_user_work(fresh)
     check_relock(project, uv_bin, compat)
 
 
@@ -201,11 +236,13 @@ def test_update_with_new_answers_equals_a_fresh_copy(
     check_relock(project, uv_bin, compat)
 
 
+@pytest.mark.parametrize("mode", ["platform", "pypi"])
 def test_answers_file_is_enough_to_render_again(
-    template_repo: Path, tmp_path: Path, stand_in: Path
+    mode: str, template_repo: Path, tmp_path: Path, stand_in: Path
 ) -> None:
-    """Every answer, the index URL included, is recorded: recopy from it alone changes nothing."""
-    data = {**MODES["platform"], "pytorch_index_url": stand_in.as_uri(), "gpu_runner_label": "gpu"}
+    """Every answer, the index URL included (which a pypi project's CI uses), is recorded:
+    recopy from it alone changes nothing."""
+    data = {**MODES[mode], "pytorch_index_url": stand_in.as_uri(), "gpu_runner_label": "gpu"}
     project = tmp_path / "project"
     copier.run_copy(
         str(template_repo), str(project), data=data, vcs_ref="HEAD", defaults=True, quiet=True
@@ -223,8 +260,8 @@ def test_answers_file_is_enough_to_render_again(
 
 def test_template_needs_no_trust() -> None:
     """No tasks, migrations or extensions: copy and update work without --trust."""
-    from tests.combinations import COPIER_YML
+    from tests.support.project import ROOT
 
-    text = COPIER_YML.read_text()
+    text = (ROOT / "copier.yml").read_text()
     for key in ("_tasks", "_migrations", "_jinja_extensions"):
         assert f"\n{key}:" not in text

@@ -1,15 +1,17 @@
-"""Template versions as tagged git repositories in a tmp dir, as copier's own tests build them."""
+"""Template versions as tagged git repositories in a tmp dir, as copier's own tests build them: one
+commit per release CHANGELOG.md records (compat.releases: its files as of the commit that added
+its heading), then the working tree on top."""
 
 from __future__ import annotations
 
+import io
 import os
-import re
-import shutil
 import subprocess
-from collections.abc import Callable
+import tarfile
 from pathlib import Path
 
-from tests.rendering import copy_template
+from compat.releases import Release, releases
+from tests.support.project import ROOT, copy_template
 
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "torch-uv-template tests",
@@ -17,6 +19,8 @@ GIT_IDENTITY = {
     "GIT_COMMITTER_NAME": "torch-uv-template tests",
     "GIT_COMMITTER_EMAIL": "tests@torch-uv-template.invalid",
 }
+# What copier read of this repository at each release (0.1.0 included the data from compat/).
+PARTS = ("copier.yml", "compat/pytorch.yml", "includes", "template")
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -33,26 +37,36 @@ def commit_all(repo: Path, message: str) -> None:
     git(repo, "commit", "-q", "--allow-empty", "-m", message)
 
 
-def make_older(template: Path) -> None:
-    """What 0.1.0 lacked that the working tree has: the update must bring both."""
-    pyproject = template / "template" / "pyproject.toml.jinja"
-    text = pyproject.read_text()
-    pyproject.write_text(text.replace('required-version = ">=0.13"', 'required-version = ">=0.12"'))
-    readme = template / "template" / "README.md.jinja"
-    text = readme.read_text()
-    readme.write_text(re.sub(r"## Troubleshooting\n.*?\n---\n", "---\n", text, flags=re.S))
+def _extract(root: Path, commit: str, dest: Path) -> None:
+    present = [p for p in PARTS if git(root, "ls-tree", "--name-only", commit, p).strip()]
+    archive = subprocess.run(["git", "archive", "--format=tar", commit, *present], cwd=root,
+                             capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(dest, filter="data")
 
 
-def tagged_template(root: Path, older: Callable[[Path], None] = make_older) -> Path:
-    """A template repo: 0.1.0 an older version of the working tree, 0.2.0 (HEAD) the working tree."""
-    repo = copy_template(root)
-    git(repo, "init", "-q", "-b", "main")
-    older(repo)
-    commit_all(repo, "torch-uv-template 0.1.0")
-    git(repo, "tag", "0.1.0")
-    for part in ("template", "includes", "compat"):
-        shutil.rmtree(repo / part)
-    copy_template(repo)
-    commit_all(repo, "torch-uv-template 0.2.0")
-    git(repo, "tag", "0.2.0")
-    return repo
+def tagged_template(dest: Path, root: Path = ROOT) -> tuple[Path, list[Release]]:
+    """A template repo: one tagged commit per committed release, the working tree at HEAD."""
+    found = releases(root)
+    assert not isinstance(found, str), found
+    dest.mkdir(parents=True)
+    git(dest, "init", "-q", "-b", "main")
+    for release in found:
+        for part in PARTS:
+            path = dest / part
+            if path.is_dir():
+                subprocess.run(["rm", "-rf", str(path)], check=True)
+            elif path.exists():
+                path.unlink()
+        _extract(root, release.commit, dest)
+        commit_all(dest, f"torch-uv-template {release.version}")
+        git(dest, "tag", release.version)
+    for part in PARTS:
+        path = dest / part
+        if path.is_dir():
+            subprocess.run(["rm", "-rf", str(path)], check=True)
+        elif path.exists():
+            path.unlink()
+    copy_template(dest)
+    commit_all(dest, "torch-uv-template, the working tree")
+    return dest, found
