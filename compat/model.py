@@ -374,6 +374,20 @@ class Compat:
         return source in self.raw["sources"] or bool(_SOURCE.match(source))
 
 
+def _entry_key(entry: str) -> tuple[int, bool, str]:
+    *build, python, abi = entry.split("-")
+    digits = re.sub(r"\D", "", python)
+    return (int(digits) if digits else 0, abi.endswith("t"), "-".join(build))
+
+
+def canonical_files(files: dict[str, dict[str, list[str]]]) -> dict[str, dict[str, list[str]]]:
+    """A file record in the data's order: platforms as given, tags sorted, entries by Python."""
+    return {
+        platform: {tag: sorted(set(entries), key=_entry_key) for tag, entries in sorted(tags.items())}
+        for platform, tags in files.items()
+    }
+
+
 def python_tags(entries: list[str]) -> list[str]:
     """CPython versions ("3.12") among python-abi entries (cp312-cp312, 2-cp312-none, ...)."""
     found = []

@@ -74,9 +74,11 @@ def reachable(base: str = SIMPLE_URL) -> bool:
 
 
 def listing(project: str, base: str = SIMPLE_URL) -> list[File]:
-    """The project's wheels (PEP 691 JSON listing); raises OSError where it cannot be read."""
+    """The project's wheels (PEP 691 JSON listing; under a file:// base, <project>/index.json);
+    raises OSError where it cannot be read."""
     url = f"{base.rstrip('/')}/{project}/"
-    page = json.loads(_get(url, {"Accept": _JSON}))
+    page = json.loads(_get(url + "index.json" if url.startswith("file:") else url,
+                           {"Accept": _JSON}))
     return [
         File(f["filename"], urljoin(url, f["url"]), f["hashes"].get("sha256", ""),
              f.get("requires-python"))
@@ -125,6 +127,9 @@ def _metadata_text(file: File) -> str:
     except urllib.error.HTTPError as error:
         if error.code != 404:
             raise
+    except urllib.error.URLError:
+        if not file.url.startswith("file:"):
+            raise
     # 1 MiB reads: the zip directory of a torch wheel is a few hundred KiB.
     with zipfile.ZipFile(io.BufferedReader(_RangeFile(file.url), 1 << 20)) as wheel:
         name = next(n for n in wheel.namelist() if n.endswith(".dist-info/METADATA"))
@@ -134,7 +139,9 @@ def _metadata_text(file: File) -> str:
 def metadata(file: File) -> Metadata:
     key = hashlib.sha256(f"{file.filename}:{file.sha256}".encode()).hexdigest()[:24]
     cached = _cache_dir() / f"{key}.METADATA"
-    if cached.is_file():
+    if file.url.startswith("file:"):  # a local fixture: nothing to save by caching
+        text = _metadata_text(file)
+    elif cached.is_file():
         text = cached.read_text(encoding="utf-8")
     else:
         text = _metadata_text(file)

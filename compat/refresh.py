@@ -4,18 +4,24 @@
     uv run python -m compat.refresh --check    # the same, exit 1 if anything is reported
     uv run python -m compat.refresh --write    # the same, and write the corrections
 
-It reads `<index>/torch/` (every torch file of every variant: new variants show up there by their
-local label), then `<index>/<variant>/torch/` for each variant, and PyPI's JSON API for torch's
-releases and their Python tags. Written facts record their source (index-listing, pypi) and
-confidence V2; what a listing cannot show (companions, Triton packages, PyPI's build per platform)
-is carried over from the previous release and marked I, for a maintainer to confirm.
+The index: `<index>/torch/` (every torch file of every variant: new variants show up there by their
+local label), then `<index>/<variant>/torch/` for each variant. PyPI: the listings of torch,
+torchvision, torchaudio and triton, and each torch release's METADATA (read from the PEP 658 file
+or a ranged read of the wheel, never the whole wheel): its files and tags, Pythons, the build it is
+on each platform, its NVIDIA runtime pins and triton pin, and the companions' torch requirements.
+
+--write changes only the facts that changed, in place, keeping the file's layout and comments. A
+written fact records its source (the index listing, or the PyPI file it was read from). What
+neither shows (a new release's companions, Triton packages) is carried over from the previous
+release and marked I: such a release is not the default torch_min until a maintainer confirms it.
+Differences in runtime pins are reported for review, not written.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
-import html.parser
+import io
 import json
 import re
 import sys
@@ -23,21 +29,25 @@ import urllib.error
 import urllib.request
 from collections import defaultdict
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from compat.model import DATA_FILE, Compat, parse, read_raw
+from compat import pypi
+from compat.model import COMPANIONS, DATA_FILE, Compat, canonical_files, parse, python_tags, read_raw
 
 INDEX_URL = "https://download.pytorch.org/whl"
-PYPI_URL = "https://pypi.org/pypi"
 WHEEL = re.compile(
     r"^(?P<dist>[^-]+)-(?P<version>[^-]+)(?:-(?P<build>[0-9][^-]*))?"
     r"-(?P<python>[^-]+)-(?P<abi>[^-]+)-(?P<platform>[^-]+)\.whl$"
 )
 FAMILY = re.compile(r"^(?P<family>cpu|cu|rocm|xpu)")
+RUNTIME = re.compile(r"^(nvidia-|cuda-)")
 
 # {version: {variant: {platform: {python, ...}}}}
 Observed = dict[str, dict[str, dict[str, set[str]]]]
@@ -51,35 +61,38 @@ class Wheel:
     platform: str | None
 
 
-def platform_of(tag: str) -> str | None:
-    if tag.startswith("macosx") and tag.endswith("arm64"):
-        return "macos-arm64"
-    if tag == "win_amd64":
-        return "windows-x86_64"
-    if "linux" in tag and tag.endswith("x86_64"):
-        return "linux-x86_64"
-    if "linux" in tag and tag.endswith("aarch64"):
-        return "linux-aarch64"
+def platform_of(compat: Compat, tag: str) -> str | None:
+    """The data's platform of a wheel's platform tag (its last, for compressed tag sets)."""
+    tag = tag.split(".")[-1]
+    for platform in compat.platforms.values():
+        machine = platform.platform_machine
+        if platform.sys_platform == "darwin" and tag.startswith("macosx") and tag.endswith(machine):
+            return platform.name
+        if platform.sys_platform == "win32" and tag == {"AMD64": "win_amd64",
+                                                        "ARM64": "win_arm64"}.get(machine):
+            return platform.name
+        if platform.sys_platform == "linux" and "linux" in tag and tag.endswith("_" + machine):
+            return platform.name
     return None
 
 
-def parse_wheel(filename: str) -> Wheel | None:
+def parse_wheel(compat: Compat, filename: str) -> Wheel | None:
     """A wheel file name as the index writes it; None for what is not a wheel."""
     match = WHEEL.match(unquote(filename.split("#", 1)[0].rsplit("/", 1)[-1]))
     if not match:
         return None
     public, _, label = match["version"].partition("+")
-    python = match["python"]
-    cpython = re.fullmatch(r"cp3([0-9]+)", python)  # free-threaded (cp313t) builds are not counted
+    cpython = re.fullmatch(r"cp3([0-9]+)", match["python"])
+    free_threaded = match["abi"].endswith("t")
     return Wheel(
         public,
         label,
-        f"3.{cpython.group(1)}" if cpython else None,
-        platform_of(match["platform"].split(".")[-1]),
+        f"3.{cpython.group(1)}" if cpython and not free_threaded else None,
+        platform_of(compat, match["platform"]),
     )
 
 
-class _Links(html.parser.HTMLParser):
+class _Links(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
         self.names: list[str] = []
@@ -103,13 +116,13 @@ def _listing_url(base: str, *parts: str) -> str:
     return url + "index.html" if url.startswith("file:") else url
 
 
-def listing(base: str, *parts: str) -> list[Wheel] | None:
+def listing(compat: Compat, base: str, *parts: str) -> list[Wheel] | None:
     page = fetch(_listing_url(base, *parts))
     if page is None:
         return None
     links = _Links()
     links.feed(page)
-    return [w for w in map(parse_wheel, links.names) if w is not None]
+    return [w for w in (parse_wheel(compat, name) for name in links.names) if w is not None]
 
 
 def _is_release(version: str) -> bool:
@@ -120,49 +133,131 @@ def _is_release(version: str) -> bool:
     return not (parsed.is_prerelease or parsed.is_devrelease) and parsed >= Version("2.4")
 
 
-def observe_index(base: str, known: list[str]) -> tuple[Observed, set[str]]:
-    """What the index carries, per release, variant and platform; and the variants it names."""
-    everything = listing(base, "torch") or []
+def observe_index(compat: Compat, base: str) -> Observed:
+    """What the index carries, per release, variant and platform."""
+    everything = listing(compat, base, "torch") or []
     named = {w.label for w in everything if w.label}
     observed: Observed = defaultdict(lambda: defaultdict(lambda: defaultdict(set)))
-    for variant in [*known, *sorted(named - set(known))]:
-        for wheel in listing(base, variant, "torch") or []:
+    for variant in [*compat.variants, *sorted(named - set(compat.variants))]:
+        for wheel in listing(compat, base, variant, "torch") or []:
             if wheel.platform and _is_release(wheel.version):
                 pythons = observed[wheel.version][variant][wheel.platform]
                 if wheel.python:
                     pythons.add(wheel.python)
-    return observed, named
+    return observed
+
+
+# PyPI ---------------------------------------------------------------------------------------
 
 
 @dataclass
-class PyPI:
-    pythons: dict[str, set[str]] = field(default_factory=dict)
+class PyPIRelease:
+    """One release of one project on PyPI: its files, and the METADATA of one of them."""
+
+    files: dict[str, dict[str, list[str]]]  # {platform: {platform tag: [python-abi]}}
+    requires_dist: tuple[str, ...] = ()
+    metadata_file: str = ""
 
 
-def observe_pypi(base: str) -> PyPI | None:
-    page = fetch(f"{base.rstrip('/')}/torch/json")
-    if page is None:
-        return None
-    found = PyPI()
-    for version, files in json.loads(page)["releases"].items():
-        if not _is_release(version):
+PyPIRecord = dict[str, dict[str, PyPIRelease]]  # {project: {version: release}}
+
+
+def _files(compat: Compat, files: list[pypi.File]) -> dict[str, dict[str, list[str]]]:
+    found: dict[str, dict[str, list[str]]] = {}
+    for file in files:
+        parts = file.filename.removesuffix(".whl").split("-")
+        build = parts[2] if len(parts) == 6 else None
+        python, abi, tag = parts[-3:]
+        platform = platform_of(compat, tag)
+        if platform is None:
             continue
-        wheels = [w for w in (parse_wheel(f["filename"]) for f in files) if w and w.python]
-        if wheels:
-            found.pythons[version] = {w.python for w in wheels if w.python}
+        entry = f"{build}-{python}-{abi}" if build else f"{python}-{abi}"
+        entries = found.setdefault(platform, {}).setdefault(tag, [])
+        if entry not in entries:
+            entries.append(entry)
+    order = list(compat.platforms)
+    return canonical_files({p: found[p] for p in sorted(found, key=order.index)})
+
+
+def observe_pypi(compat: Compat, base: str = pypi.SIMPLE_URL) -> PyPIRecord | None:
+    """PyPI's releases of torch (from the data's first on), of the companions and Tritons the
+    data names, each with its files and, for torch and the companions, one wheel's METADATA."""
+    first = compat.releases[0].version
+    wanted = {
+        "torchvision": {r.torchvision for r in compat.releases},
+        "torchaudio": {r.torchaudio for r in compat.releases},
+        "triton": {t.version for r in compat.releases for t in r.triton.values()
+                   if t.family == "cuda"},
+    }
+    record: PyPIRecord = {}
+    to_read: list[tuple[str, str, pypi.File]] = []
+    try:
+        for project in ("torch", *COMPANIONS, "triton"):
+            by_version: dict[str, list[pypi.File]] = defaultdict(list)
+            for file in pypi.listing(project, base):
+                version = file.version
+                if project == "torch" and (not _is_release(version) or Version(version) < first):
+                    continue
+                if project != "torch" and version not in wanted[project]:
+                    continue
+                by_version[version].append(file)
+            record[project] = {v: PyPIRelease(_files(compat, fs)) for v, fs in by_version.items()}
+            if project != "triton":
+                for version, files in by_version.items():
+                    linux = [f for f in files if platform_of(compat, f.tag.split("-")[2])
+                             == "linux-x86_64"] or files
+                    to_read.append((project, version, sorted(linux, key=lambda f: f.filename)[0]))
+        metadata = pypi.metadata_of(f for _, _, f in to_read)
+    except (OSError, urllib.error.URLError, KeyError, json.JSONDecodeError):
+        return None
+    for project, version, file in to_read:
+        release = record[project][version]
+        release.requires_dist = metadata[file.filename].requires_dist
+        release.metadata_file = file.filename
+    return record
+
+
+def _applies(requirement: Requirement, compat: Compat, platform: str) -> bool:
+    if requirement.marker is None:
+        return True
+    env = {**compat.platforms[platform].environment, "python_version": "3.12",
+           "python_full_version": "3.12.0", "platform_python_implementation": "CPython",
+           "implementation_name": "cpython", "extra": ""}
+    return requirement.marker.evaluate(env)
+
+
+def pypi_build(requires: tuple[str, ...], compat: Compat, platform: str) -> str:
+    """The build PyPI's wheel is on `platform`: its CUDA variant, from the runtime it requires
+    there (cuda-toolkit==13.0.*, nvidia-cuda-runtime-cu12==12.8.*), else cpu."""
+    for text in requires:
+        requirement = Requirement(text)
+        if not _applies(requirement, compat, platform) or "extra" in str(requirement.marker):
+            continue
+        if requirement.name in ("cuda-toolkit", "nvidia-cuda-runtime-cu12", "nvidia-cuda-runtime",
+                                "nvidia-cuda-runtime-cu11"):
+            version = next(iter(requirement.specifier)).version.split(".")
+            return f"cu{version[0]}{version[1]}"
+    return "cpu"
+
+
+def _runtime(requires: tuple[str, ...]) -> dict[str, str]:
+    found = {}
+    for text in requires:
+        requirement = Requirement(text)
+        if RUNTIME.match(requirement.name) and "extra" not in str(requirement.marker):
+            found[canonicalize_name(requirement.name)] = str(requirement.specifier)
     return found
 
 
-def _ordered(pythons: set[str]) -> list[str]:
-    return sorted(pythons, key=Version)
+def _triton_pin(requires: tuple[str, ...]) -> str | None:
+    for text in requires:
+        requirement = Requirement(text)
+        if requirement.name == "triton" and "extra" not in str(requirement.marker):
+            return str(requirement.specifier)
+    return None
 
 
-def _platforms(compat: Compat, found: dict[str, set[str]]) -> list[str]:
-    return [p for p in compat.platforms if p in found]
-
-
-def _span(pythons: list[str]) -> str:
-    return f"{pythons[0]}-{pythons[-1]}" if pythons else "none"
+# What differs ---------------------------------------------------------------------------------
 
 
 @dataclass
@@ -173,88 +268,157 @@ class Finding:
     variant: str | None = None
     platforms: list[str] = field(default_factory=list)
     pythons: list[str] = field(default_factory=list)
+    value: Any = None
+    source: str = ""
 
 
-def compare(compat: Compat, observed: Observed, pypi: PyPI | None) -> list[Finding]:
-    """What the data lacks or gets wrong, as the index and PyPI show it."""
+def _platforms(compat: Compat, found: dict[str, Any]) -> list[str]:
+    return [p for p in compat.platforms if p in found]
+
+
+def _span(pythons: list[str]) -> str:
+    return f"{pythons[0]}-{pythons[-1]}" if pythons else "none"
+
+
+def _pythons(files: dict[str, dict[str, list[str]]]) -> list[str]:
+    return sorted({p for tags in files.values() for e in tags.values() for p in python_tags(e)},
+                  key=Version)
+
+
+def compare_index(compat: Compat, observed: Observed) -> list[Finding]:
     findings: list[Finding] = []
-    known_releases = {str(r.version): r for r in compat.releases}
+    known = {str(r.version): r for r in compat.releases}
     observed_variants = {v for by_variant in observed.values() for v in by_variant}
     for variant in sorted(observed_variants - set(compat.variants)):
         releases = sorted((v for v in observed if variant in observed[v]), key=Version)
         where = ", ".join(_platforms(compat, observed[releases[-1]][variant]))
-        findings.append(
-            Finding(
-                "new variant", f"{variant}: torch {', '.join(releases)} ({where})", variant=variant
-            )
-        )
-
-    pypi_versions = set(pypi.pythons) if pypi else set()
-    for version in sorted((set(observed) | pypi_versions) - set(known_releases), key=Version):
-        pythons = _ordered(pypi.pythons.get(version, set())) if pypi else []
-        variants = observed.get(version, {})
-        builds = "; ".join(
-            f"{v} on {', '.join(_platforms(compat, variants[v]))}" for v in sorted(variants)
-        )
-        findings.append(
-            Finding(
-                "new release",
-                f"torch {version}: Python {_span(pythons)} on PyPI; index: {builds or 'nothing yet'}",
-                release=version,
-                pythons=pythons,
-            )
-        )
-
-    for version, release in known_releases.items():
+        findings.append(Finding("new variant",
+                                f"{variant}: torch {', '.join(releases)} ({where})",
+                                variant=variant))
+    for version in sorted(set(observed) - set(known), key=Version):
+        builds = "; ".join(f"{v} on {', '.join(_platforms(compat, observed[version][v]))}"
+                           for v in sorted(observed[version]))
+        findings.append(Finding("new release", f"torch {version}: index: {builds}",
+                                release=version))
+    for version, release in known.items():
         seen = observed.get(version)
-        if pypi and version in pypi.pythons:
-            on_pypi = _ordered(pypi.pythons[version])
-            if on_pypi != list(release.python):
-                findings.append(
-                    Finding(
-                        "python",
-                        f"torch {version}: PyPI has Python {', '.join(on_pypi)}; the data says {', '.join(release.python)}",
-                        release=version,
-                        pythons=on_pypi,
-                    )
-                )
         if not seen:
             continue
         for variant in sorted(set(release.builds) | set(seen)):
-            data_platforms = (
-                list(release.builds[variant].platforms) if variant in release.builds else []
-            )
+            data_platforms = list(release.builds[variant].platforms) if variant in release.builds else []
             index_platforms = _platforms(compat, seen.get(variant, {}))
             if data_platforms == index_platforms:
                 continue
             confidence = release.builds[variant].confidence if variant in release.builds else "-"
-            findings.append(
-                Finding(
-                    "changed",
-                    f"torch {version} {variant}: the index has {', '.join(index_platforms) or 'nothing'}; "
-                    f"the data says {', '.join(data_platforms) or 'nothing'} ({confidence})",
-                    release=version,
-                    variant=variant,
-                    platforms=index_platforms,
-                )
-            )
-
+            findings.append(Finding(
+                "changed",
+                f"torch {version} {variant}: the index has {', '.join(index_platforms) or 'nothing'}; "
+                f"the data says {', '.join(data_platforms) or 'nothing'} ({confidence})",
+                release=version, variant=variant, platforms=index_platforms,
+            ))
     # A variant the data's newest release lists, but the index's newest release lacks, is retired.
     if observed:
         newest = max(observed, key=Version)
         for variant in compat.releases[-1].builds:
-            if variant in observed[newest]:
-                continue
-            carried = [v for v in observed if variant in observed[v]]
-            last = max(carried, key=Version) if carried else "none on the index"
-            findings.append(
-                Finding(
-                    "retired",
-                    f"{variant}: no build for torch {newest} (its last is {last})",
-                    variant=variant,
-                )
-            )
+            if variant not in observed[newest]:
+                carried = [v for v in observed if variant in observed[v]]
+                last = max(carried, key=Version) if carried else "none on the index"
+                findings.append(Finding("retired",
+                                        f"{variant}: no build for torch {newest} (its last is {last})",
+                                        variant=variant))
     return findings
+
+
+def compare_pypi(compat: Compat, record: PyPIRecord) -> list[Finding]:
+    findings: list[Finding] = []
+    torch = record.get("torch", {})
+    known = {str(r.version): r for r in compat.releases}
+    for version in sorted(set(torch) - set(known), key=Version):
+        files = torch[version].files
+        pythons = _pythons(files)
+        findings.append(Finding(
+            "new release", f"torch {version}: Python {_span(pythons)} on PyPI", release=version,
+            pythons=pythons, value=files, source=f"pypi:torch=={version}",
+        ))
+    for version, release in known.items():
+        on_pypi = torch.get(version)
+        if on_pypi is None:
+            findings.append(Finding("missing", f"torch {version}: not on PyPI", release=version))
+            continue
+        ours = canonical_files(compat.pypi_files("torch", version))
+        if on_pypi.files != ours:
+            changed = [p for p in compat.platforms if on_pypi.files.get(p) != ours.get(p)]
+            findings.append(Finding(
+                "pypi files", f"torch {version}: PyPI's files differ on {', '.join(changed)}",
+                release=version, value=on_pypi.files, source=f"pypi:torch=={version}",
+            ))
+        pythons = _pythons(on_pypi.files)
+        if pythons != list(release.python):
+            findings.append(Finding(
+                "python", f"torch {version}: PyPI has Python {', '.join(pythons)}; the data says "
+                f"{', '.join(release.python)}", release=version, pythons=pythons,
+                source=f"pypi:torch=={version}",
+            ))
+        source = f"pypi:{on_pypi.metadata_file}"
+        for platform in ("linux-x86_64", "linux-aarch64"):
+            if platform not in release.pypi_build:
+                continue
+            build = pypi_build(on_pypi.requires_dist, compat, platform)
+            if build != release.pypi_build[platform]:
+                findings.append(Finding(
+                    "pypi build", f"torch {version} on {platform}: PyPI's wheel is a {build} build; "
+                    f"the data says {release.pypi_build[platform]}", release=version,
+                    platforms=[platform], value=build, source=source,
+                ))
+        pin = _triton_pin(on_pypi.requires_dist)
+        cuda = release.triton.get("cuda")
+        if cuda and pin and pin != cuda.specifier:
+            findings.append(Finding(
+                "triton", f"torch {version}: PyPI's wheel requires triton{pin}; the data says "
+                f"{cuda.specifier}", release=version, value=pin, source=source,
+            ))
+        variant = release.pypi_build.get("linux-x86_64")
+        entry = compat.runtime_of(variant, release.version) if variant else None
+        if entry is not None:
+            ours = _runtime(entry.requires)
+            theirs = _runtime(on_pypi.requires_dist)
+            if ours != theirs:
+                differs = sorted(n for n in set(ours) | set(theirs) if ours.get(n) != theirs.get(n))
+                findings.append(Finding(
+                    "runtime", f"torch {version} ({variant}): PyPI's runtime pins differ on "
+                    f"{', '.join(differs)} (review compat/pytorch.yml's runtime by hand)",
+                    release=version, variant=variant,
+                ))
+        for package in COMPANIONS:
+            companion = release.companion(package)
+            found = record.get(package, {}).get(companion)
+            if found is None:
+                findings.append(Finding("missing", f"{package} {companion}: not on PyPI",
+                                        release=version))
+                continue
+            if found.files != canonical_files(compat.pypi_files(package, companion)):
+                findings.append(Finding(
+                    "pypi files", f"{package} {companion}: PyPI's files differ", release=version,
+                    variant=package, value=found.files, source=f"pypi:{package}=={companion}",
+                ))
+            requirement = next((str(Requirement(r).specifier) for r in found.requires_dist
+                                if Requirement(r).name == "torch"
+                                and "extra" not in str(Requirement(r).marker)), "")
+            if requirement != release.companion_torch_requirement(package):
+                findings.append(Finding(
+                    "companion", f"{package} {companion} requires torch{requirement or ' (none)'}; "
+                    f"the data says {release.companion_torch_requirement(package) or 'none'}",
+                    release=version, variant=package,
+                ))
+    for version, release in record.get("triton", {}).items():
+        if release.files != canonical_files(compat.pypi_files("triton", version)):
+            findings.append(Finding("pypi files", f"triton {version}: PyPI's files differ",
+                                    variant="triton", value=release.files,
+                                    source=f"pypi:triton=={version}", release=version))
+    return findings
+
+
+# Writing ------------------------------------------------------------------------------------
 
 
 def _family(variant: str) -> str:
@@ -262,86 +426,182 @@ def _family(variant: str) -> str:
     return {"cu": "cuda"}.get(match["family"], match["family"]) if match else "cpu"
 
 
+def _flow(node: Any) -> Any:
+    """New data in the file's own style: mappings of scalars and lists inline."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    if isinstance(node, dict):
+        mapped = CommentedMap((k, _flow(v)) for k, v in node.items())
+        if all(not isinstance(v, dict) or len(v) <= 6 for v in node.values()):
+            mapped.fa.set_flow_style()
+        return mapped
+    if isinstance(node, list):
+        seq = CommentedSeq(_flow(v) for v in node)
+        seq.fa.set_flow_style()
+        return seq
+    return node
+
+
+def _quoted(value: str) -> Any:
+    from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+    return DoubleQuotedScalarString(value)
+
+
+def _files_entry(files: dict[str, Any], source: str) -> Any:
+    """A pypi_files entry in the file's layout: one line per platform."""
+    from ruamel.yaml.comments import CommentedMap
+
+    entry = CommentedMap()
+    entry["files"] = CommentedMap((p, _flow(tags)) for p, tags in files.items())
+    entry["source"] = _quoted(source)
+    entry["confidence"] = "V"
+    return entry
+
+
 def write(findings: list[Finding], observed: Observed, path: Path = DATA_FILE) -> None:
-    """Write the corrections into the data file, keeping its comments and layout."""
+    """Write the corrections into the data file: only the facts that changed, in place."""
     from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap
 
     yaml = YAML()
     yaml.preserve_quotes = True
     yaml.width = 4096
+    yaml.indent(mapping=2, sequence=4, offset=2)
     document = yaml.load(path.read_text(encoding="utf-8"))
-    data = document["pytorch"]["default"]
-    releases = data["releases"]
+    releases = document["releases"]
     by_version = {str(r["version"]): r for r in releases}
-    compat = parse(json.loads(json.dumps(data)))
+    compat = parse(json.loads(json.dumps(document)))
 
     for finding in findings:
+        release = by_version.get(finding.release or "")
         if finding.kind == "new variant" and finding.variant:
             entry: dict[str, Any] = {"family": _family(finding.variant)}
             if entry["family"] == "cuda":
                 digits = finding.variant[2:]
                 entry["cuda"] = f"{digits[:-1]}.{digits[-1]}"
-            data["variants"][finding.variant] = entry
-        elif finding.kind == "new release" and finding.release:
-            previous = copy.deepcopy(json.loads(json.dumps(releases[-1])))
+            if "cuda" in entry:
+                entry["cuda"] = _quoted(entry["cuda"])
+            document["variants"][finding.variant] = _flow(entry)
+        elif finding.kind == "new release" and finding.release and release is None:
+            previous = json.loads(json.dumps(releases[-1]))
             version = finding.release
             variants = observed.get(version, {})
-            new = {
-                "version": version,
-                "minor": ".".join(version.split(".")[:2]),
-                "python": {
-                    "value": finding.pythons or previous["python"]["value"],
-                    "source": "pypi",
-                    "confidence": "V" if finding.pythons else "I",
-                },
-                "variants": {
-                    v: {
-                        "platforms": _platforms(compat, variants[v]),
-                        "source": "index-listing",
-                        "confidence": "V2",
-                    }
-                    for v in [*data["variants"], *sorted(variants)]
-                    if v in variants
-                }
-                or {
-                    v: {**b, "source": "assumed", "confidence": "I"}
-                    for v, b in previous["variants"].items()
-                },
-            }
+            new = CommentedMap()
+            new["version"] = _quoted(version)
+            new["minor"] = _quoted(".".join(version.split(".")[:2]))
+            new["python"] = _flow({
+                "value": [_quoted(p) for p in finding.pythons or previous["python"]["value"]],
+                "source": _quoted(finding.source) if finding.source else "assumed",
+                "confidence": "V" if finding.pythons else "I",
+                **({} if finding.pythons else {"settle": f"PyPI's listing of torch {version}"}),
+            })
+            index_names = [*document["variants"], *sorted(variants)]
+            new["variants"] = CommentedMap(
+                (v, _flow({"platforms": _platforms(compat, variants[v]),
+                           "source": "index-listing", "confidence": "V2"}))
+                for v in dict.fromkeys(index_names) if v in variants
+            ) or CommentedMap(
+                (v, _flow({**b, "source": "assumed", "confidence": "I",
+                           "settle": f"the file names of {INDEX_URL}/{v}/torch/ for {version}"}))
+                for v, b in previous["variants"].items()
+            )
             for key in ("torchvision", "torchaudio", "pypi_build", "triton"):
                 if key in previous:
-                    new[key] = _assumed(previous[key])
+                    new[key] = _assumed(previous[key], version)
             releases.append(new)
             by_version[version] = new
-        elif finding.kind == "python" and finding.release:
-            facts = dict(by_version[finding.release]["python"])
-            facts.update(value=finding.pythons, source="pypi", confidence="V")
-            by_version[finding.release]["python"] = facts
-        elif finding.kind == "changed" and finding.release and finding.variant:
-            variants = by_version[finding.release]["variants"]
-            fresh = dict(
-                variants
-            )  # a release may share its variants with another through an anchor
-            if finding.platforms:
-                fresh[finding.variant] = {
-                    "platforms": finding.platforms,
-                    "source": "index-listing",
-                    "confidence": "V2",
-                }
+            if finding.value:
+                document["pypi_files"]["torch"][_quoted(version)] = _files_entry(
+                    finding.value, finding.source)
+            # Its CUDA builds' runtime: the previous release's, until its METADATA says otherwise.
+            for variant, entries in document.get("runtime", {}).items():
+                if variant not in new["variants"]:
+                    continue
+                carried = next((e for e in reversed(entries) if previous["version"] in e["torch"]),
+                               None)
+                if carried is not None:
+                    entries.append(CommentedMap([
+                        ("torch", _flow([_quoted(version)])),
+                        ("requires", copy.deepcopy(carried["requires"])),
+                        ("source", "assumed"),
+                        ("confidence", "I"),
+                        ("settle", f"the Requires-Dist of torch {version} on {INDEX_URL}/{variant}/torch/"),
+                    ]))
+        elif finding.kind == "python" and release is not None:
+            release["python"]["value"] = _flow(finding.pythons)
+            release["python"]["source"] = finding.source
+            release["python"]["confidence"] = "V"
+        elif finding.kind == "pypi files" and finding.value is not None:
+            project = finding.variant or "torch"
+            version = finding.release if project == "torch" else _companion_version(
+                document, finding)
+            entry = document["pypi_files"].setdefault(project, CommentedMap()).get(version)
+            if entry is None:
+                document["pypi_files"][project][_quoted(version)] = _files_entry(
+                    finding.value, finding.source)
             else:
-                fresh.pop(finding.variant, None)
-            by_version[finding.release]["variants"] = fresh
-    with path.open("w", encoding="utf-8") as out:
-        yaml.dump(document, out)
+                for platform in list(entry["files"]):
+                    if platform not in finding.value:
+                        del entry["files"][platform]
+                for platform, tags in finding.value.items():
+                    if json.loads(json.dumps(entry["files"].get(platform))) != tags:
+                        entry["files"][platform] = _flow(tags)
+        elif finding.kind == "pypi build" and release is not None:
+            fact = release["pypi_build"][finding.platforms[0]]
+            fact["value"] = finding.value
+            fact["source"] = finding.source
+            fact["confidence"] = "V"
+        elif finding.kind == "triton" and release is not None:
+            fact = release["triton"]["cuda"]
+            fact["version"] = finding.value.lstrip("=~<>")
+            if finding.value.startswith("=="):
+                fact.pop("pin", None)
+            else:
+                fact["pin"] = finding.value[:2]
+            fact["source"] = finding.source
+            fact["confidence"] = "V"
+        elif finding.kind == "changed" and release is not None and finding.variant:
+            variants = release["variants"]
+            if finding.platforms:
+                fact = variants.get(finding.variant)
+                if fact is None:
+                    variants[finding.variant] = _flow({"platforms": finding.platforms,
+                                                       "source": "index-listing",
+                                                       "confidence": "V2"})
+                else:
+                    fact["platforms"] = _flow(finding.platforms)
+                    fact["source"] = "index-listing"
+                    fact["confidence"] = "V2"
+                    fact.pop("settle", None)
+            else:
+                variants.pop(finding.variant, None)
+    out = io.StringIO()
+    yaml.dump(document, out)
+    # A blank line between releases, as the file keeps them.
+    text = re.sub(r"\n(\n?)(  - version: )", lambda m: "\n\n" + m.group(2), out.getvalue())
+    path.write_text(text.replace("releases:\n\n  - version:", "releases:\n  - version:"),
+                    encoding="utf-8")
 
 
-def _assumed(fact: Any) -> Any:
+def _companion_version(document: Any, finding: Finding) -> str:
+    release = next(r for r in document["releases"] if str(r["version"]) == finding.release)
+    return str(release[finding.variant]["value"]) if finding.variant in COMPANIONS else str(
+        finding.release)
+
+
+def _assumed(fact: Any, version: str) -> Any:
     """A fact carried over from the previous release, marked as such."""
     if isinstance(fact, dict):
         if "confidence" in fact:
-            return {**fact, "source": "assumed", "confidence": "I"}
-        return {k: _assumed(v) for k, v in fact.items()}
-    return fact
+            return _flow({**{k: v for k, v in fact.items() if k not in ("source", "confidence",
+                                                                         "settle")},
+                          "source": "assumed", "confidence": "I",
+                          "settle": f"the METADATA of torch {version}'s wheels"})
+        from ruamel.yaml.comments import CommentedMap
+
+        return CommentedMap((k, _assumed(v, version)) for k, v in fact.items())
+    return copy.deepcopy(fact)
 
 
 def report(findings: list[Finding]) -> str:
@@ -353,37 +613,42 @@ def report(findings: list[Finding]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m compat.refresh",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "--index-url", default=INDEX_URL, help=f"PyTorch index base (default {INDEX_URL})"
-    )
-    parser.add_argument(
-        "--pypi-url", default=PYPI_URL, help=f"PyPI JSON API base (default {PYPI_URL})"
-    )
-    parser.add_argument(
-        "--data", type=Path, default=DATA_FILE, help="the data file to compare (and write)"
-    )
+    parser = argparse.ArgumentParser(prog="python -m compat.refresh", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--index-url", default=INDEX_URL,
+                        help=f"PyTorch index base (default {INDEX_URL})")
+    parser.add_argument("--pypi-url", default=pypi.SIMPLE_URL,
+                        help=f"PyPI simple API base (default {pypi.SIMPLE_URL})")
+    parser.add_argument("--data", type=Path, default=DATA_FILE,
+                        help="the data file to compare (and write)")
     parser.add_argument("--check", action="store_true", help="exit 1 if anything is reported")
-    parser.add_argument(
-        "--write", action="store_true", help="write the corrections into the data file"
-    )
+    parser.add_argument("--write", action="store_true",
+                        help="write the corrections into the data file")
     args = parser.parse_args(argv)
 
     compat = parse(read_raw(args.data))
-    observed, _ = observe_index(args.index_url, list(compat.variants))
+    observed = observe_index(compat, args.index_url)
     if not observed:
-        print(f"{args.index_url} gave no torch listing: nothing to compare", file=sys.stderr)
+        print(f"{args.index_url} gave no torch listing: comparing PyPI only", file=sys.stderr)
+    record = observe_pypi(compat, args.pypi_url)
+    if record is None:
+        print(f"{args.pypi_url} could not be read: comparing the index only", file=sys.stderr)
+    if not observed and record is None:
         return 2
-    pypi = observe_pypi(args.pypi_url)
-    if pypi is None:
-        print(
-            f"{args.pypi_url} gave no torch release list; comparing the index only", file=sys.stderr
-        )
-    findings = compare(compat, observed, pypi)
+    findings = compare_index(compat, observed) + (compare_pypi(compat, record) if record else [])
+    # One "new release" per release, the index's and PyPI's facts together.
+    merged: dict[str, Finding] = {}
+    for finding in findings:
+        if finding.kind == "new release" and finding.release in merged:
+            earlier = merged[finding.release]
+            earlier.text += f"; {finding.text.split(': ', 1)[1]}"
+            earlier.pythons = earlier.pythons or finding.pythons
+            earlier.value = earlier.value or finding.value
+            earlier.source = earlier.source or finding.source
+            continue
+        if finding.kind == "new release":
+            merged[finding.release or ""] = finding
+    findings = [f for f in findings if f.kind != "new release" or merged.get(f.release or "") is f]
     print(report(findings))
     if args.write and findings:
         write(findings, observed, args.data)
@@ -393,3 +658,5 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
