@@ -15,10 +15,9 @@ from typing import Any
 import pytest
 
 from compat.model import Compat
-from tests.expectations import expected_builds
-from tests.interpreters import find_python
-from tests.rendering import answers_of, render
-from tests.workflow_checks import schema_check, tool, unpinned_actions, zizmor
+from tests.support.interpreters import find_python
+from tests.support.project import answers_of, expected_builds, render
+from tests.support.workflows import schema_check, tool, unpinned_actions, zizmor
 
 # Representative renders for the file-level checks: every mode, with and without a GPU job.
 RENDERS: dict[str, dict[str, Any]] = {
@@ -36,6 +35,7 @@ RENDERS: dict[str, dict[str, Any]] = {
         "extras": ["cu126", "rocm7.2"],
         "gpu_runner_label": "a100",
     },
+    "groups": {"accelerator_mode": "groups", "groups": ["cpu", "cu130"], "accelerator": "cu130"},
     "one-platform": {"platforms": ["linux-aarch64"], "license": "Apache-2.0"},
 }
 
@@ -83,8 +83,13 @@ def test_workflow_tests_every_platform_on_cpu(
         compat.platforms[p].runner for p in compat.platforms if p in answers["platforms"]
     ]
     steps = "\n".join(str(step.get("run", "")) for step in workflow["jobs"]["test"]["steps"])
-    if answers["accelerator_mode"] == "extras" and "cpu" in answers["extras"]:
-        assert "uv sync --locked --extra cpu" in steps
+    mode = answers["accelerator_mode"]
+    if mode in ("extras", "groups") and "cpu" in answers[mode]:
+        assert (
+            "uv sync --locked --extra cpu"
+            if mode == "extras"
+            else "uv sync --locked --no-default-groups --group dev --group cpu"
+        ) in steps
     else:
         assert ".github/scripts/sync-cpu.sh" in steps
     assert "uv lock --check" in str(workflow["jobs"]["lint"]["steps"])
@@ -124,9 +129,12 @@ def test_readme_names_each_platforms_build(
     rows = {
         line.split("|")[1].strip(): line for line in table.splitlines() if line.startswith("| ")
     }
-    for extra, builds in expected_builds(compat, answers).items():
-        if extra:
-            assert f"`--extra {extra}`" in table
+    for name, builds in expected_builds(compat, answers).items():
+        if name:
+            assert (
+                f"--{'extra' if answers['accelerator_mode'] == 'extras' else 'group'} {name}`"
+                in table
+            )
         for platform_name, build in builds.items():
             row = rows[compat.platforms[platform_name].title]
             assert (
@@ -274,7 +282,72 @@ def test_doctor_flags_a_build_other_than_the_expected(
         [sys.executable, "-c", code], cwd=project, capture_output=True, text=True, check=False
     )
     problems = json.loads(result.stdout)
-    assert any("is a cpu build, but this project expects cu130" in p for p in problems), problems
+    assert any(
+        "is the cpu build from the PyTorch index, but this project expects cu130" in p
+        for p in problems
+    ), problems
     assert any(
         "CPU build on a machine with an NVIDIA GPU (driver 580.159.04)" in p for p in problems
     ), problems
+
+
+def installed_torch(site: Path, distribution: str, reported: str, cuda: str | None) -> Path:
+    """A torch installed in `site` as pip or uv leave one: a dist-info whose METADATA holds the
+    distribution's version, beside a package reporting `reported` as torch.__version__."""
+    info = site / f"torch-{distribution}.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: torch\nVersion: {distribution}\n")
+    (info / "INSTALLER").write_text("uv\n")
+    package = site / "torch"
+    package.mkdir()
+    (package / "__init__.py").write_text(
+        "from types import SimpleNamespace\n"
+        f"__version__ = {reported!r}\n"
+        f"version = SimpleNamespace(cuda={cuda!r}, hip=None)\n"
+        "cuda = SimpleNamespace(is_available=lambda: False)\n"
+        "backends = SimpleNamespace()\n"
+    )
+    return site
+
+
+def test_doctor_tells_pypis_build_from_the_indexs(
+    template_dir: Path, tmp_path: Path, compat: Compat
+) -> None:
+    """PyPI's Linux torch 2.15.0 reports 2.15.0+cu132 as torch.__version__ but installs as 2.15.0:
+    the doctor reads the installed distribution, names PyPI's cu132 build and accepts it where
+    the project takes torch from PyPI; the same build from the index keeps its label and its
+    source."""
+    if (sys.platform, platform.machine()) != ("linux", "x86_64"):
+        pytest.skip("the doctor's platform here must be linux-x86_64, as the data names it")
+    project = render(template_dir, tmp_path / "pypi-demo", {"project_name": "pypi-demo"})
+    assert compat.release("2.15.0").pypi_build["linux-x86_64"] == "cu132"
+    for distribution, build_source in (("2.15.0", "pypi"), ("2.15.0+cu132", "pytorch-index")):
+        site = installed_torch(tmp_path / distribution, distribution, "2.15.0+cu132", "13.2")
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(project / "src")])}
+        report = subprocess.run(
+            [sys.executable, "-m", "pypi_demo.doctor", "--json"],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+        parsed = json.loads(report.stdout)
+        assert (parsed["distribution"], parsed["build"], parsed["build_source"]) == (
+            distribution,
+            "cu132",
+            build_source,
+        ), report.stdout
+        assert parsed["expected"] == {"": "cu132"}, report.stdout
+        text = subprocess.run(
+            [sys.executable, "-m", "pypi_demo.doctor"],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        ).stdout
+        described = "PyPI's cu132 build" if build_source == "pypi" else "the cu132 build from"
+        assert described in text, text
+        # Either file is the cu132 build the project expects on Linux x86_64.
+        assert parsed["ok"] is True and report.returncode == 0, report.stdout

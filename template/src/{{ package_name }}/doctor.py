@@ -1,18 +1,24 @@
-"""Check that the installed PyTorch build is the one this project expects on this machine.
+"""Check that the installed PyTorch build is the one this project expects on this machine, and
+that it can run on this machine's GPUs.
 
     uv run <package>-doctor [--json]
     python -m <package>.doctor [--json]
 
-It reports the installed torch and its build, what the project expects on this platform (from
-the template answers, in expected.json), the GPUs torch sees and the NVIDIA driver. It exits 1
-when torch is missing, when a CPU build runs on a machine with a GPU, when the build is not the
-expected one, or when a CUDA build needs a newer NVIDIA driver than the machine has.
+It reports the installed torch, its build and where it came from (read from the distribution's
+metadata: a local label such as +cu130 marks the PyTorch index; PyPI's wheels have none), what
+the project expects on this platform (expected.json, generated from the template's answers), the
+GPUs torch sees, and the NVIDIA driver. For each GPU it compares the compute capability with the
+build's architectures (PTX included) and runs a tiny kernel; where the build cannot serve the GPU,
+it names the builds that can. It exits 1 when torch is missing or broken, when a CPU build runs
+on a machine with a GPU, when the build is not the expected one, when a CUDA build needs a newer
+driver, or when a GPU has no kernels in the build.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import json
 import platform as platform_module
 import re
@@ -27,7 +33,21 @@ from types import ModuleType
 from typing import Any
 
 PYPI = "pypi"
+INDEX = "pytorch-index"
 Runner = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@dataclass
+class Gpu:
+    index: int
+    name: str
+    kind: str  # CUDA or ROCm
+    arch: str  # sm_120, or gfx90a
+    served: bool
+    kernel: str  # "ok", or what running one raised
+    builds: list[str] = field(
+        default_factory=list
+    )  # builds whose architectures serve it
 
 
 @dataclass
@@ -35,10 +55,11 @@ class Report:
     project: str
     platform: str | None
     torch: str | None = None
+    distribution: str | None = None
     build: str | None = None
     build_source: str | None = None
     expected: dict[str, str] = field(default_factory=dict)
-    gpus: list[str] = field(default_factory=list)
+    gpus: list[Gpu] = field(default_factory=list)
     nvidia_driver: str | None = None
     problems: list[str] = field(default_factory=list)
 
@@ -57,23 +78,21 @@ def load_expected() -> dict[str, Any]:
 
 
 def platform_key(
-    sys_platform: str | None = None, machine: str | None = None
+    expected: dict[str, Any],
+    sys_platform: str | None = None,
+    machine: str | None = None,
 ) -> str | None:
-    """This machine as the template names platforms, e.g. linux-x86_64; None if it has no name."""
-    system = {"linux": "linux", "win32": "windows", "darwin": "macos"}.get(
-        sys_platform or sys.platform
-    )
-    arch = {
-        "x86_64": "x86_64",
-        "amd64": "x86_64",
-        "aarch64": "aarch64",
-        "arm64": "arm64",
-    }.get((machine or platform_module.machine()).lower())
-    if system is None or arch is None:
-        return None
-    if system == "linux" and arch == "arm64":
-        arch = "aarch64"
-    return f"{system}-{arch}"
+    """This machine as the project names platforms (expected.json), e.g. linux-x86_64."""
+    sys_platform = sys_platform or sys.platform
+    machine = (machine or platform_module.machine()).lower()
+    aliases = {"arm64": {"arm64", "aarch64"}, "aarch64": {"aarch64", "arm64"}}
+    for name, described in expected["platforms"].items():
+        wanted = described["platform_machine"].lower()
+        if described["sys_platform"] == sys_platform and machine in aliases.get(
+            wanted, {wanted}
+        ):
+            return name
+    return None
 
 
 def nvidia_driver(root: Path = Path("/"), run: Runner = subprocess.run) -> str | None:
@@ -106,14 +125,23 @@ def amd_gpu_present(root: Path = Path("/")) -> bool:
     return (root / "dev/kfd").exists()
 
 
+def distribution_version(name: str = "torch") -> str | None:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
 def classify(
-    version: str, cuda: str | None, hip: str | None, xpu: bool
+    distribution: str | None, cuda: str | None, hip: str | None, xpu: bool
 ) -> tuple[str, str]:
-    """(build, source) of a torch version: cpu, cuXYZ, rocmX.Y or xpu; from the PyTorch index
-    (local label) or PyPI's own build (no label)."""
-    _, _, label = version.partition("+")
+    """(build, source) of an installed torch: the build (cpu, cuXYZ, rocmX.Y, xpu) and where
+    it came from. The distribution's version tells the source: the PyTorch index labels its
+    builds (2.13.0+cpu), PyPI's wheels carry no label, whatever torch.__version__ says
+    (PyPI's Linux wheels report 2.15.0+cu132)."""
+    _, _, label = (distribution or "").partition("+")
     if label:
-        return label, "pytorch-index"
+        return label, INDEX
     if hip:
         return "rocm" + ".".join(hip.split(".")[:2]), PYPI
     if cuda:
@@ -121,6 +149,14 @@ def classify(
     if xpu:
         return "xpu", PYPI
     return "cpu", PYPI
+
+
+def describe_source(build: str | None, source: str | None) -> str:
+    if source == PYPI:
+        return f"PyPI's {build} build"
+    if source == INDEX:
+        return f"the {build} build from the PyTorch index"
+    return "unknown build"
 
 
 def _version_tuple(version: str) -> tuple[int, ...]:
@@ -147,51 +183,116 @@ def driver_problem(
     return None
 
 
+def serves(capability: tuple[int, int], arch_list: list[str]) -> bool:
+    """Whether a CUDA build with these architectures runs on a GPU of this compute capability:
+    a binary for the same major version and an equal or lower minor runs (sm_80 on sm_86), PTX
+    of an equal or lower version is compiled for it (compute_90 on sm_120); arch-specific
+    binaries (sm_90a) run only on their own GPU."""
+    major, minor = capability
+    for arch in arch_list:
+        found = re.fullmatch(r"(sm|compute)_(\d+)(\d)(a?)", arch)
+        if not found:
+            continue
+        kind, arch_major, arch_minor, specific = found.groups()
+        number = (int(arch_major), int(arch_minor))
+        binary = kind == "sm" and number[0] == major and number[1] <= minor
+        ptx = kind == "compute" and number <= capability
+        if (number == capability) if specific else (binary or ptx):
+            return True
+    return False
+
+
+def serving_builds(
+    expected: dict[str, Any], platform: str | None, capability: tuple[int, int]
+) -> list[str]:
+    """The CUDA builds this project could use on this platform whose architectures serve it."""
+    available = expected.get("available", {}).get(platform or "", [])
+    return [
+        build
+        for build, arch in expected.get("arch", {}).items()
+        if build in available and serves(capability, arch)
+    ]
+
+
+def _run_kernel(torch: ModuleType, device: str) -> str:
+    """Run a tiny kernel on `device`: a build without kernels for the GPU fails here with
+    "no kernel image is available for execution on the device"."""
+    try:
+        result = (torch.arange(8, device=device, dtype=torch.float32) * 2).sum().item()
+        torch.cuda.synchronize(device)
+    # torch raises RuntimeError or its own AcceleratorError; the doctor reports, never crashes
+    except Exception as error:  # noqa: BLE001
+        return f"{type(error).__name__}: {error}".strip().splitlines()[0]
+    return "ok" if result == 56 else f"wrong result {result}"
+
+
+def gpus(
+    torch: ModuleType, expected: dict[str, Any], platform: str | None
+) -> list[Gpu]:
+    found: list[Gpu] = []
+    if not torch.cuda.is_available():
+        return found
+    rocm = bool(getattr(torch.version, "hip", None))
+    arch_list = list(torch.cuda.get_arch_list())
+    for index in range(torch.cuda.device_count()):
+        properties = torch.cuda.get_device_properties(index)
+        if rocm:
+            arch = str(getattr(properties, "gcnArchName", "")).split(":")[0]
+            served = not arch or arch in {a.split(":")[0] for a in arch_list}
+            builds: list[str] = []
+        else:
+            capability = tuple(torch.cuda.get_device_capability(index))
+            arch = f"sm_{capability[0]}{capability[1]}"
+            served = serves(capability, arch_list)
+            builds = serving_builds(expected, platform, capability)
+        kernel = _run_kernel(torch, f"cuda:{index}")
+        found.append(
+            Gpu(
+                index,
+                str(properties.name),
+                "ROCm" if rocm else "CUDA",
+                arch,
+                served,
+                kernel,
+                builds,
+            )
+        )
+    return found
+
+
 def expected_here(
     expected: dict[str, Any], platform: str | None, torch_version: str | None
 ) -> dict[str, str]:
-    """{extra or "": build} this platform should have; PyPI's build resolved where known."""
+    """{set or "": build} this platform should have; PyPI's build resolved where known."""
     wanted = dict(expected["builds"].get(platform or "", {}))
     public = (torch_version or "").partition("+")[0]
     pypi = expected["pypi_builds"].get(public, {}).get(platform or "")
     return {
-        extra: (pypi or PYPI) if build == PYPI else build
-        for extra, build in wanted.items()
+        name: (pypi or PYPI) if build == PYPI else build
+        for name, build in wanted.items()
     }
 
 
 def install_command(expected: dict[str, Any], gpu: bool) -> str:
+    sets = expected["sets"]
+    if expected["mode"] == "groups":
+        if gpu or "cpu" not in sets:
+            return "uv sync"
+        return "uv sync --no-default-groups --group dev --group cpu"
     if expected["mode"] != "extras":
         return "uv sync"
-    extras = expected["extras"]
-    choice = next((e for e in extras if e != "cpu"), extras[0]) if gpu else extras[0]
-    if not gpu and "cpu" in extras:
+    choice = next((s for s in sets if s != "cpu"), sets[0]) if gpu else sets[0]
+    if not gpu and "cpu" in sets:
         choice = "cpu"
     return f"uv sync --extra {choice}"
 
 
-def _import_torch() -> ModuleType | None:
+def _import_torch() -> tuple[ModuleType | None, str | None]:
     try:
-        return importlib.import_module("torch")
-    except ImportError:
-        return None
-
-
-def _gpus(torch: ModuleType) -> list[str]:
-    found = []
-    if torch.cuda.is_available():
-        kind = "ROCm" if getattr(torch.version, "hip", None) else "CUDA"
-        found += [
-            f"{kind}: {torch.cuda.get_device_name(i)}"
-            for i in range(torch.cuda.device_count())
-        ]
-    xpu = getattr(torch, "xpu", None)
-    if xpu is not None and xpu.is_available():
-        found += [f"XPU: {xpu.get_device_name(i)}" for i in range(xpu.device_count())]
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        found.append("MPS: Apple GPU")
-    return found
+        return importlib.import_module("torch"), None
+    # a broken install raises OSError, ImportError and others; the doctor reports them all
+    except Exception as error:  # noqa: BLE001
+        return None, f"{type(error).__name__}: {error}".splitlines()[0]
 
 
 def diagnose(
@@ -200,8 +301,11 @@ def diagnose(
     platform: str | None,
     driver: str | None,
     amd_gpu: bool,
+    distribution: str | None = None,
+    import_error: str | None = None,
 ) -> Report:
     report = Report(expected.get("project", ""), platform, nvidia_driver=driver)
+    report.distribution = distribution
     system = (platform or "").split("-")[0]
     machine_has_gpu = driver is not None or amd_gpu
     if platform not in expected["builds"]:
@@ -210,21 +314,26 @@ def diagnose(
             f"this project targets {targets}, not {platform or sys.platform}"
         )
     if torch is None:
-        report.expected = expected_here(expected, platform, None)
+        report.expected = expected_here(expected, platform, distribution)
         command = install_command(expected, machine_has_gpu)
-        report.problems.append(f"torch is not installed: run `{command}`")
+        if distribution:
+            report.problems.append(
+                f"torch {distribution} is installed but does not import ({import_error}): "
+                f"reinstall it with `{command}`"
+            )
+        else:
+            report.problems.append(f"torch is not installed: run `{command}`")
         return report
 
     report.torch = torch.__version__
     xpu = getattr(torch, "xpu", None)
     report.build, report.build_source = classify(
-        torch.__version__,
+        distribution or torch.__version__,
         getattr(torch.version, "cuda", None),
         getattr(torch.version, "hip", None),
         bool(getattr(torch.version, "xpu", None))
         or (xpu is not None and xpu.is_available()),
     )
-    report.gpus = _gpus(torch)
     report.expected = expected_here(expected, platform, torch.__version__)
     wanted = set(report.expected.values())
     if (
@@ -234,8 +343,9 @@ def diagnose(
     ):
         builds = " or ".join(sorted(wanted))
         report.problems.append(
-            f"torch {report.torch} is a {report.build} build, but this project expects {builds} "
-            f"on {platform}: run `{install_command(expected, machine_has_gpu)}`"
+            f"torch {report.torch} is {describe_source(report.build, report.build_source)}, "
+            f"but this project expects {builds} on {platform}: "
+            f"run `{install_command(expected, machine_has_gpu)}`"
         )
     if report.build == "cpu" and machine_has_gpu and system != "macos":
         gpu = f"an NVIDIA GPU (driver {driver})" if driver else "an AMD GPU (/dev/kfd)"
@@ -243,35 +353,57 @@ def diagnose(
             f"torch {report.torch} is a CPU build on a machine with {gpu}: install a GPU build"
             + (
                 f" (`{install_command(expected, True)}`)"
-                if expected["mode"] == "extras"
+                if expected["mode"] in ("extras", "groups")
                 else ""
             )
         )
     problem = driver_problem(report.build, driver, system, expected["cuda_driver_min"])
     if problem:
         report.problems.append(problem)
+    report.gpus = gpus(torch, expected, platform)
+    for gpu in report.gpus:
+        if gpu.served and gpu.kernel == "ok":
+            continue
+        where = f"GPU {gpu.index} ({gpu.name}, {gpu.arch})"
+        if not gpu.served:
+            fix = (
+                f"builds that serve it: {', '.join(gpu.builds)}"
+                if gpu.builds
+                else "no build this project can choose serves it"
+            )
+            report.problems.append(
+                f"{where} is not among the architectures of torch {report.torch} "
+                f"({', '.join(torch.cuda.get_arch_list())}): {fix}"
+            )
+        else:
+            report.problems.append(f"{where} did not run a kernel: {gpu.kernel}")
     return report
 
 
 def _print(report: Report) -> None:
     expected = ", ".join(
-        f"{build} (extra {extra})" if extra else build
-        for extra, build in report.expected.items()
+        f"{build} ({name})" if name else build
+        for name, build in report.expected.items()
     )
-    source = {"pytorch-index": "from the PyTorch index", PYPI: "PyPI's build"}.get(
-        report.build_source or "", ""
-    )
+    gpus = [
+        f"{g.kind} {g.index}: {g.name} ({g.arch}, "
+        + ("served" if g.served else "NOT served")
+        + f", kernel {g.kernel})"
+        for g in report.gpus
+    ]
     rows = [
         ("project", report.project),
         ("platform", report.platform or "unknown"),
         (
             "torch",
-            f"{report.torch} ({report.build}, {source})"
+            f"{report.torch} ({describe_source(report.build, report.build_source)})"
             if report.torch
+            else f"{report.distribution} (does not import)"
+            if report.distribution
             else "not installed",
         ),
         ("expected", expected or "nothing for this platform"),
-        ("GPUs", ", ".join(report.gpus) or "none seen by torch"),
+        ("GPUs", "; ".join(gpus) or "none seen by torch"),
         ("NVIDIA driver", report.nvidia_driver or "not found"),
     ]
     for name, value in rows:
@@ -288,12 +420,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
+    expected = load_expected()
+    torch, import_error = _import_torch()
     report = diagnose(
-        load_expected(),
-        _import_torch(),
-        platform_key(),
+        expected,
+        torch,
+        platform_key(expected),
         nvidia_driver(),
         amd_gpu_present(),
+        distribution_version(),
+        import_error,
     )
     if args.json:
         print(json.dumps({**asdict(report), "ok": report.ok}, indent=2))
