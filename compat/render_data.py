@@ -163,6 +163,7 @@ def digest(compat: Compat, root: Path = ROOT) -> dict[str, Any]:
                 "marker": p.marker,
                 "sys": p.sys_platform,
                 "machine": p.platform_machine,
+                "system": p.platform_system,
                 "runner": p.runner,
                 "pypi": p.pypi,
                 "asked": p.labelled,

@@ -14,7 +14,7 @@ from compat.model import Compat
 from tests.support.combinations import Combination, all_combinations
 from tests.support.interpreters import python_for
 from tests.support.lock import Lockfile, check_lock, run_lock
-from tests.support.project import answers_of, check_project, pyproject_of, render
+from tests.support.project import answers_of, check_project, lock_contract, pyproject_of, render
 from tests.support.stand_in import DECOY_VERSION, DECOYS, write_index
 
 
@@ -47,6 +47,8 @@ def test_combination(
     result = run_lock(uv_bin, project, python, compat)
     assert result.returncode == 0, result.stderr
     check_lock(compat, answers, Lockfile(project / "uv.lock"), index_base, project)
+    # The project's own lock contract agrees with the checks above on every combination.
+    assert lock_contract(project).violations() == []
 
 
 def _without(pyproject: Path, key: str) -> None:

@@ -7,10 +7,12 @@ how it is spelled, so they hold for any layout of the same configuration.
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import tomllib
 from functools import cache
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import copier
@@ -48,6 +50,16 @@ def render(template: Path, dest: Path, data: dict[str, Any]) -> Path:
         overwrite=True,
     )
     return dest
+
+
+def lock_contract(project: Path) -> ModuleType:
+    """The rendered project's tests/test_lock_contract.py, loaded as a module."""
+    path = project / "tests" / "test_lock_contract.py"
+    spec = importlib.util.spec_from_file_location(f"lock_contract_{id(project)}", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def answers_of(project: Path) -> dict[str, Any]:
