@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import re
+import tomllib
 from pathlib import Path
 
 from packaging.requirements import Requirement
@@ -173,3 +174,12 @@ def test_the_interview_reads_in_100_columns() -> None:
         for n, line in enumerate(path.read_text().splitlines(), 1) if len(line) > 100
     ]
     assert long == []
+
+
+def test_the_generated_project_uses_the_uv_this_repository_locks() -> None:
+    """The uv that a rendered Dockerfile copies and pre-commit runs is the one tested here."""
+    locked = next(
+        p["version"] for p in tomllib.loads((ROOT / "uv.lock").read_text())["package"]
+        if p["name"] == "uv"
+    )
+    assert questions()["uv_version"]["default"] == locked

@@ -7,36 +7,60 @@ import hashlib
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
-from compat.model import Compat
-from tests.support.interpreters import find_python
+from compat.model import Compat, load
+from tests.support.interpreters import find_python, python_for
+from tests.support.lock import REAL_INDEX_URL, lock_environment, real_index_reachable, run_lock
 from tests.support.project import answers_of, expected_builds, render
 from tests.support.workflows import schema_check, tool, unpinned_actions, zizmor
 
-# Representative renders for the file-level checks: every mode, with and without a GPU job.
+# Representative renders for the file-level checks: every mode, with and without a GPU job and a
+# container. Builds come from the data: the main build (PyPI's on Linux x86_64), and the newest
+# and oldest builds of each family that serve Linux x86_64 at the default answers.
+COMPAT = load()
+MAIN = COMPAT.newest_verified().pypi_build["linux-x86_64"]
+SERVING = COMPAT.backends("linux-x86_64", COMPAT.verified_torch_min(), "3.12", ("torchvision",))
+
+
+def newest(family: str) -> str:
+    return [v for v in SERVING if v in COMPAT.variants and COMPAT.variants[v].family == family][-1]
+
+
 RENDERS: dict[str, dict[str, Any]] = {
     "pypi": {},
     "platform-gpu-runner": {
         "accelerator_mode": "platform",
-        "backend_linux_x86_64": "rocm7.2",
+        "container": True,
+        "backend_linux_x86_64": newest("rocm"),
         "backend_windows_x86_64": "cpu",
         "gpu_runner_label": "gpu-h100",
         "torch_packages": ["torchvision", "torchaudio"],
     },
-    "extras-with-cpu": {"accelerator_mode": "extras", "extras": ["cpu", "cu130", "xpu"]},
+    "extras-with-cpu": {
+        "accelerator_mode": "extras",
+        "extras": ["cpu", MAIN, newest("xpu")],
+        "container": True,
+    },
     "extras-without-cpu": {
         "accelerator_mode": "extras",
-        "extras": ["cu126", "rocm7.2"],
+        "extras": [next(v for v in SERVING if v.startswith("cu")), newest("rocm")],
         "gpu_runner_label": "a100",
     },
-    "groups": {"accelerator_mode": "groups", "groups": ["cpu", "cu130"], "accelerator": "cu130"},
-    "one-platform": {"platforms": ["linux-aarch64"], "license": "Apache-2.0"},
+    "groups": {
+        "accelerator_mode": "groups",
+        "groups": ["cpu", MAIN],
+        "accelerator": MAIN,
+        "container": True,
+    },
+    "one-platform": {"platforms": ["linux-aarch64"], "license": "Apache-2.0", "container": True},
 }
 
 
@@ -142,6 +166,88 @@ def test_readme_names_each_platforms_build(
             ) in row
 
 
+@pytest.mark.parametrize("name", [n for n, data in RENDERS.items() if data.get("container")])
+def test_dockerfile_passes_hadolint_and_installs_the_locked_build(
+    projects: dict[str, Path], name: str
+) -> None:
+    project = projects[name]
+    result = tool("hadolint", "--failure-threshold", "info", "Dockerfile", cwd=project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    dockerfile = (project / "Dockerfile").read_text()
+    syncs = re.findall(r"^\s+uv sync (.*)$", dockerfile, re.M)
+    # Two layers: the dependencies, then the project; both exactly as locked, without dev tools.
+    assert len(syncs) == 2 and "--no-install-project" in syncs[0], syncs
+    assert all("--locked" in s and ("--no-dev" in s or "--no-default-groups" in s) for s in syncs)
+    assert "--mount=type=cache,target=/root/.cache/uv" in dockerfile
+    assert re.search(r"^COPY --from=ghcr\.io/astral-sh/uv:\d+\.\d+\.\d+ ", dockerfile, re.M)
+    assert ".venv/" in (project / ".dockerignore").read_text().split()
+    kind = {"extras": "extra", "groups": "group"}.get(RENDERS[name].get("accelerator_mode", ""))
+    if kind:
+        assert all(f'--{kind} "${{TORCH_BUILD}}"' in s for s in syncs), syncs
+    job = yaml.safe_load((project / ".github/workflows/ci.yml").read_text())["jobs"]["container"]
+    build = next(step["run"] for step in job["steps"] if "docker build" in step.get("run", ""))
+    assert ("TORCH_BUILD=cpu" in build) == ("cpu" in RENDERS[name].get(f"{kind}s", [])), build
+
+
+def test_no_container_unless_asked(projects: dict[str, Path]) -> None:
+    project = projects["pypi"]
+    assert not (project / "Dockerfile").exists() and not (project / ".dockerignore").exists()
+    assert (
+        "container"
+        not in yaml.safe_load((project / ".github/workflows/ci.yml").read_text())["jobs"]
+    )
+
+
+def docker_unavailable() -> str | None:
+    """Why a container cannot be built here, or None."""
+    try:
+        info = subprocess.run(["docker", "info"], capture_output=True, text=True, check=False)
+    except OSError:
+        return "no docker client on this machine"
+    if info.returncode != 0:
+        return "no Docker daemon reachable (docker info failed)"
+    if not real_index_reachable():
+        return (
+            f"the image installs from the real PyTorch index, and {REAL_INDEX_URL} is unreachable"
+        )
+    return None
+
+
+def test_container_image_builds_and_its_doctor_passes(
+    template_dir: Path, tmp_path: Path, compat: Compat, uv_bin: str
+) -> None:
+    """The CI job's steps, for real: docker build the CPU image of an extras project, run it."""
+    reason = docker_unavailable()
+    if reason:
+        pytest.skip(reason)
+    data = {
+        "accelerator_mode": "extras",
+        "extras": ["cpu", MAIN],
+        "container": True,
+        "platforms": ["linux-x86_64"],
+        "project_name": "image-demo",
+    }
+    project = render(template_dir, tmp_path / "image-demo", data)
+    python = python_for(uv_bin, answers_of(project)["python_min"])
+    assert run_lock(uv_bin, project, python, compat).returncode == 0
+    built = subprocess.run(
+        ["docker", "build", "--build-arg", "TORCH_BUILD=cpu", "--tag", "image-demo:test", "."],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    ran = subprocess.run(
+        ["docker", "run", "--rm", "image-demo:test", "image_demo-doctor", "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert json.loads(ran.stdout)["build"] == "cpu"
+
+
 def test_license_file_matches_the_answer(projects: dict[str, Path]) -> None:
     assert (projects["pypi"] / "LICENSE").read_text().startswith("MIT License")
     assert "Apache License" in (projects["one-platform"] / "LICENSE").read_text()
@@ -212,6 +318,8 @@ def test_end_to_end_cpu_project(template_dir: Path, tmp_path: Path, uv_bin: str)
         "python_min": "3.11",
         "torch_min": ".".join(version.split(".")[:2]),
         "torch_packages": [],
+        # The local index stands in as a mirror, answered as a mirror user would.
+        "pytorch_index_url": index.as_uri(),
     }
     project = render(template_dir, tmp_path / "cpu-demo", data)
     env = {
@@ -221,8 +329,6 @@ def test_end_to_end_cpu_project(template_dir: Path, tmp_path: Path, uv_bin: str)
         "UV_NO_PROGRESS": "1",
     }
     env.pop("VIRTUAL_ENV", None)
-    # Point the project's CPU index at the local one, from outside, as a mirror user would.
-    env["UV_INDEX"] = f"pytorch-cpu={(index / 'cpu').as_uri()}"
 
     for command in (["lock"], ["lock", "--check"], ["sync", "--locked"]):
         result = run([uv_bin, *command], project, env)
@@ -257,25 +363,27 @@ def test_end_to_end_cpu_project(template_dir: Path, tmp_path: Path, uv_bin: str)
     assert json.loads(ci_doctor.stdout)["build"] == "cpu", ci_doctor.stdout
 
 
-def test_doctor_flags_a_build_other_than_the_expected(
-    template_dir: Path, tmp_path: Path, uv_bin: str
-) -> None:
-    """The doctor of a project expecting cu130 rejects a CPU torch, and says how to fix it."""
+def test_doctor_flags_a_build_other_than_the_expected(template_dir: Path, tmp_path: Path) -> None:
+    """The doctor of a project expecting the main CUDA build rejects a CPU torch, and says how to
+    fix it."""
     project = render(
         template_dir,
         tmp_path / "gpu-demo",
         {
             "accelerator_mode": "platform",
             "platforms": ["linux-x86_64"],
-            "backend_linux_x86_64": "cu130",
+            "backend_linux_x86_64": MAIN,
         },
     )
+    cpu_version = f"{COMPAT.newest_verified().version}+cpu"
     code = (
         "import json, sys, types; sys.path.insert(0, 'src');"
         "from gpu_demo import doctor;"
-        "torch = types.SimpleNamespace(__version__='2.14.1+cpu', version=types.SimpleNamespace(cuda=None, hip=None),"
+        f"torch = types.SimpleNamespace(__version__={cpu_version!r},"
+        " version=types.SimpleNamespace(cuda=None, hip=None),"
         " cuda=types.SimpleNamespace(is_available=lambda: False), backends=types.SimpleNamespace());"
-        "r = doctor.diagnose(doctor.load_expected(), torch, 'linux-x86_64', '580.159.04', False);"
+        "r = doctor.diagnose(doctor.load_expected(), torch, 'linux-x86_64', '580.159.04', False,"
+        f" {cpu_version!r});"
         "print(json.dumps(r.problems))"
     )
     result = subprocess.run(
@@ -283,7 +391,7 @@ def test_doctor_flags_a_build_other_than_the_expected(
     )
     problems = json.loads(result.stdout)
     assert any(
-        "is the cpu build from the PyTorch index, but this project expects cu130" in p
+        f"is the cpu build from the PyTorch index, but this project expects {MAIN}" in p
         for p in problems
     ), problems
     assert any(
@@ -310,44 +418,159 @@ def installed_torch(site: Path, distribution: str, reported: str, cuda: str | No
     return site
 
 
-def test_doctor_tells_pypis_build_from_the_indexs(
-    template_dir: Path, tmp_path: Path, compat: Compat
-) -> None:
-    """PyPI's Linux torch 2.15.0 reports 2.15.0+cu132 as torch.__version__ but installs as 2.15.0:
-    the doctor reads the installed distribution, names PyPI's cu132 build and accepts it where
-    the project takes torch from PyPI; the same build from the index keeps its label and its
-    source."""
+def test_doctor_tells_pypis_build_from_the_indexs(template_dir: Path, tmp_path: Path) -> None:
+    """PyPI's Linux torch reports its CUDA build in torch.__version__ (2.15.0+cu132) but installs
+    unlabelled (2.15.0): the doctor reads the installed distribution, names PyPI's build and
+    accepts it where the project takes torch from PyPI; the same build from the index keeps its
+    label and its source."""
     if (sys.platform, platform.machine()) != ("linux", "x86_64"):
         pytest.skip("the doctor's platform here must be linux-x86_64, as the data names it")
     project = render(template_dir, tmp_path / "pypi-demo", {"project_name": "pypi-demo"})
-    assert compat.release("2.15.0").pypi_build["linux-x86_64"] == "cu132"
-    for distribution, build_source in (("2.15.0", "pypi"), ("2.15.0+cu132", "pytorch-index")):
-        site = installed_torch(tmp_path / distribution, distribution, "2.15.0+cu132", "13.2")
+    release = COMPAT.releases[-1]
+    build = release.pypi_build["linux-x86_64"]
+    cuda = f"{build[2:-1]}.{build[-1]}"  # cu132 -> 13.2, as torch.version.cuda reports it
+    for distribution, build_source in (
+        (f"{release.version}", "pypi"),
+        (f"{release.version}+{build}", "pytorch-index"),
+    ):
+        reported = f"{release.version}+{build}"
+        site = installed_torch(tmp_path / distribution, distribution, reported, cuda)
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), str(project / "src")])}
+        doctor = [sys.executable, "-m", "pypi_demo.doctor"]
         report = subprocess.run(
-            [sys.executable, "-m", "pypi_demo.doctor", "--json"],
-            cwd=project,
-            capture_output=True,
-            text=True,
-            env=env,
-            check=False,
+            [*doctor, "--json"], cwd=project, capture_output=True, text=True, env=env, check=False
         )
         parsed = json.loads(report.stdout)
         assert (parsed["distribution"], parsed["build"], parsed["build_source"]) == (
             distribution,
-            "cu132",
+            build,
             build_source,
         ), report.stdout
-        assert parsed["expected"] == {"": "cu132"}, report.stdout
-        text = subprocess.run(
-            [sys.executable, "-m", "pypi_demo.doctor"],
-            cwd=project,
-            capture_output=True,
-            text=True,
-            env=env,
-            check=False,
-        ).stdout
-        described = "PyPI's cu132 build" if build_source == "pypi" else "the cu132 build from"
-        assert described in text, text
-        # Either file is the cu132 build the project expects on Linux x86_64.
+        assert parsed["expected"] == {"": build}, report.stdout
+        # Either file is the build the project expects on Linux x86_64.
         assert parsed["ok"] is True and report.returncode == 0, report.stdout
+        text = subprocess.run(
+            doctor, cwd=project, capture_output=True, text=True, env=env, check=False
+        ).stdout
+        described = f"PyPI's {build} build" if build_source == "pypi" else f"the {build} build from"
+        assert described in text, text
+
+
+def test_groups_project_keeps_its_main_build_and_switches(
+    template_dir: Path, tmp_path: Path, compat: Compat, uv_bin: str, stand_in: Path
+) -> None:
+    """Groups mode, synced from a lock against the stand-in: a bare `uv sync` and `uv run`
+    install and keep the main build; the README's command switches to the CPU build, and a bare
+    `uv sync` switches back. ROCm is the main build here because its stand-in wheels pull no
+    NVIDIA runtime from PyPI (gigabytes): the mechanism is the same for every build."""
+    main = newest("rocm")
+    data = {
+        "accelerator_mode": "groups",
+        "groups": ["cpu", main],
+        "accelerator": main,
+        "platforms": ["linux-x86_64"],
+        "torch_packages": [],
+        "pytorch_index_url": stand_in.as_uri(),
+    }
+    project = render(template_dir, tmp_path / "groups-demo", data)
+    python = python_for(uv_bin, answers_of(project)["python_min"])
+    env = {**lock_environment(), "UV_PYTHON": str(python)}
+    label = "import importlib.metadata as m; print(m.version('torch').partition('+')[2])"
+
+    def uv(*args: str) -> str:
+        result = run([uv_bin, *args], project, env)
+        assert result.returncode == 0, f"uv {' '.join(args)}: {result.stderr}"
+        return result.stdout.strip()
+
+    # Locked as the user locks: without the suite's date pin, which `uv sync` would not repeat.
+    uv("lock")
+    uv("sync", "--locked")
+    assert uv("run", "--no-sync", "python", "-c", label) == main
+    # A bare `uv run` syncs the default groups: the main build stays.
+    assert uv("run", "--locked", "python", "-c", label) == main
+    switch = re.search(
+        r"^(uv sync --no-default-groups .*--group cpu) +#", (project / "README.md").read_text(), re.M
+    )
+    assert switch, "the README shows no command that switches to the CPU build"
+    uv(*switch.group(1).split()[1:], "--locked")
+    assert uv("run", "--no-sync", "python", "-c", label) == "cpu"
+    uv("sync", "--locked")
+    assert uv("run", "--no-sync", "python", "-c", label) == main
+
+
+# The lock contract ------------------------------------------------------------------------------
+
+
+def contract(project: Path) -> subprocess.CompletedProcess[str]:
+    """The project's own tests/test_lock_contract.py, run as its CI runs it."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:xdist",
+            "tests/test_lock_contract.py",
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_lock_contract_fails_on_a_lock_that_drifted(
+    template_dir: Path, tmp_path: Path, compat: Compat, uv_bin: str, stand_in: Path
+) -> None:
+    """The contract holds on a fresh lock, and fails when the lock is tampered with (a label
+    changed, a CPU build given an NVIDIA runtime) or relocked after an edit took torch's source."""
+    gpu = compat.newest_verified().pypi_build["linux-x86_64"]
+    data = {
+        "accelerator_mode": "platform",
+        "backend_linux_x86_64": gpu,
+        "backend_windows_x86_64": "cpu",
+        "torch_packages": [],
+        "pytorch_index_url": stand_in.as_uri(),
+    }
+    project = render(template_dir, tmp_path / "project", data)
+    python = python_for(uv_bin, answers_of(project)["python_min"])
+    assert run_lock(uv_bin, project, python, compat).returncode == 0
+    fresh = (project / "uv.lock").read_text()
+    assert contract(project).returncode == 0, contract(project).stdout
+
+    # Another build's label on Linux x86_64, in the package and in every reference to it.
+    other = next(v for v in compat.variants if v.startswith("cu") and v != gpu)
+    (project / "uv.lock").write_text(fresh.replace(f'+{gpu}"', f'+{other}"'))
+    result = contract(project)
+    assert result.returncode == 1
+    assert "linux-x86_64: torch " in result.stdout, result.stdout
+    assert f"+{other} from" in result.stdout, result.stdout
+
+    # Windows' CPU torch made to pull an NVIDIA runtime.
+    runtime = sorted(set(re.findall(r'^name = "(nvidia-[^"]+)"', fresh, re.M)))[0]
+    cpu_torch = re.compile(
+        r'(\[\[package\]\]\nname = "torch"\nversion = "[^"]+\+cpu"\n(?:.*\n)*?'
+        r"dependencies = \[\n)"
+    )
+    tampered, count = cpu_torch.subn(rf'\1    {{ name = "{runtime}" }},\n', fresh, count=1)
+    assert count == 1
+    (project / "uv.lock").write_text(tampered)
+    result = contract(project)
+    assert result.returncode == 1
+    assert f"windows-x86_64: the cpu build pulls in {runtime}" in result.stdout, result.stdout
+
+    # An edit that sends Linux to the CPU index, then a relock: the lock is current (uv lock
+    # --check passes) and no longer what the project was made for.
+    (project / "uv.lock").write_text(fresh)
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text()
+    torch_source = 'torch = [\n  { index = "pytorch-cpu"'
+    assert torch_source in text, text
+    pyproject.write_text(text.replace(f'{{ index = "pytorch-{gpu}"', '{ index = "pytorch-cpu"', 1))
+    assert run_lock(uv_bin, project, python, compat).returncode == 0
+    result = contract(project)
+    assert result.returncode == 1
+    assert f"expected the {gpu} build" in result.stdout, result.stdout

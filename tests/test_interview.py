@@ -145,6 +145,8 @@ REFUSED: list[tuple[str, dict[str, Any], str, list[str]]] = [
     ("description-too-long", {"description": "d" * 600}, "description", ["use at most 512"]),
     ("runner-label-with-a-space", {"gpu_runner_label": "gpu a100"}, "gpu_runner_label",
      ["is not a runner label"]),
+    ("container-without-linux", {"platforms": ["macos-arm64"], "container": True},
+     "accelerator_mode", ["container builds a Linux image", "drop container"]),
 ]
 
 
@@ -265,7 +267,7 @@ def test_the_prompt_offers_what_works_and_its_reasons_fit_80_columns(
     child.expect("How the project picks")
     child.send("\x1b[B\r")  # down to "platform"
     for question in ["Main build", "Build for Linux x86_64", "Build for Linux aarch64",
-                     "Build for Windows x86_64", "Add GitHub Actions", "Base URL",
+                     "Build for Windows x86_64", "Add GitHub Actions", "Add a Dockerfile", "Base URL",
                      "Label of a self-hosted"]:
         child.expect(question)
         child.send("\r")

@@ -137,8 +137,8 @@ def classify(
 ) -> tuple[str, str]:
     """(build, source) of an installed torch: the build (cpu, cuXYZ, rocmX.Y, xpu) and where
     it came from. The distribution's version tells the source: the PyTorch index labels its
-    builds (2.13.0+cpu), PyPI's wheels carry no label, whatever torch.__version__ says
-    (PyPI's Linux wheels report 2.15.0+cu132)."""
+    builds (+cpu, +cu130), PyPI's wheels carry no label, whatever torch.__version__ says
+    (PyPI's Linux wheels report their CUDA build there, as +cu132)."""
     _, _, label = (distribution or "").partition("+")
     if label:
         return label, INDEX
