@@ -4,8 +4,8 @@
 
 For the same rendered pyprojects, in one run, it measures:
 - rendering each combination through copier's API;
-- the test harness on each (what tests/test_lock.py does: copy the project, `uv lock`, read the
-  lock and check it), and the bare `uv lock` inside it, so the ratio is the harness's overhead;
+- the test harness on each (what tests/test_combinations.py does after rendering: `uv lock`,
+  read the lock and check it), and the bare `uv lock` inside it, so the ratio is the harness's overhead;
 - the bare lock online too (uv revalidating PyPI's pages), for comparison;
 - lock time and uv.lock size with `environments` restricted to the selected platforms, against
   a universal lock of the same configuration (environments and required-environments removed).
@@ -28,18 +28,18 @@ from typing import Any
 import uv
 
 from compat.model import load
-from tests.combinations import Combination, all_combinations
-from tests.interpreters import find_python
-from tests.lock_checks import check_lock
-from tests.lockfile import Lockfile
-from tests.locking import lock_command, lock_environment, run_lock
-from tests.rendering import answers_of, copy_template, render
-from tests.stand_in_index import write_index
+from tests.support import jinja_cache
+from tests.support.combinations import Combination, all_combinations
+from tests.support.interpreters import find_python
+from tests.support.lock import Lockfile, check_lock, lock_command, lock_environment, run_lock
+from tests.support.project import answers_of, copy_template, render
+from tests.support.stand_in import write_index
 
 _state: dict[str, Any] = {}
 
 
 def _init(template: str, index: str) -> None:
+    jinja_cache.enable()  # render as the tests do
     _state.update(template=Path(template), index=Path(index), uv=uv.find_uv_bin(), compat=load())
 
 
@@ -79,7 +79,7 @@ def measure(combination: Combination) -> dict[str, Any]:
         if python is None:
             return {"skipped": f"no CPython {answers_of(project)['python_min']}"}
 
-        # The harness, as tests/test_lock.py runs it (on the render test's project, in place).
+        # The harness, as tests/test_combinations.py runs it.
         harness = Path(shutil.copytree(project, work / "harness"))
         started = time.perf_counter()
         answers = answers_of(harness)
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
         combinations = combinations[: args.limit]
     root = Path(tempfile.mkdtemp(prefix="bench-root-"))
     template = copy_template(root / "template")
-    index = write_index(root / "index")
+    index = write_index(root / "index", load())
     started = time.perf_counter()
     with ProcessPoolExecutor(
         args.jobs, initializer=_init, initargs=(str(template), str(index))

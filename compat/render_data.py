@@ -103,7 +103,8 @@ COMPANION_SETS = {"py": (), "pyv": ("torchvision",), "pya": ("torchaudio",),
 def offer(compat: Compat, variant: str, platform: str) -> dict[str, Any] | None:
     """What `variant` offers `platform`, shaped for constant-time questions: the first and last
     release, the last minor index with a build ("m"), and per Python the last minor index with a
-    build for it, of torch alone ("py") and with the companions ("pyv", "pya", "pyva")."""
+    build for it, of torch alone ("py") and with the companions ("pyv", "pya", "pyva"; where they
+    differ from "py")."""
     minors = compat.minors()
     releases = [r for r in compat.releases if r.has_build(variant, platform)]
     if not releases:
@@ -119,7 +120,9 @@ def offer(compat: Compat, variant: str, platform: str) -> dict[str, Any] | None:
             for python in release.pythons(platform, variant):
                 if release.supports(python, platform, variant, companions):
                     last[python] = max(last.get(python, -1), minors.index(release.minor))
-        found[key] = last
+        # A companion set that changes nothing is left out: the digest is parsed on every render.
+        if key == "py" or last != found["py"]:
+            found[key] = last
     return found
 
 

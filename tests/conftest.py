@@ -10,6 +10,7 @@ import pytest
 import uv
 
 from compat.model import Compat, load
+from tests.support import jinja_cache
 from tests.support.lock import (
     REAL_INDEX_SWITCH,
     REAL_INDEX_URL,
@@ -18,6 +19,10 @@ from tests.support.lock import (
 )
 from tests.support.project import copy_template
 from tests.support.stand_in import write_index
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    jinja_cache.enable()
 
 
 @pytest.fixture(scope="session")
