@@ -39,7 +39,15 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from compat import pypi
-from compat.model import COMPANIONS, DATA_FILE, Compat, canonical_files, parse, python_tags, read_raw
+from compat.model import (
+    COMPANIONS,
+    DATA_FILE,
+    Compat,
+    canonical_files,
+    parse,
+    python_tags,
+    read_raw,
+)
 
 INDEX_URL = "https://download.pytorch.org/whl"
 WHEEL = re.compile(

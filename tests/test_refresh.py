@@ -161,7 +161,7 @@ def test_write_brings_the_data_in_line_and_changes_only_what_changed(tmp_path: P
 
 
 def test_write_changes_one_fact_in_one_line(tmp_path: Path) -> None:
-    data, changed = _written(tmp_path, _change_pypi_build)
+    _, changed = _written(tmp_path, _change_pypi_build)
     assert len(changed) == 2, changed  # that fact's line, before and after
     assert "value: cpu" in changed[1]
 

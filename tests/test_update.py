@@ -16,10 +16,10 @@ import copier
 import pytest
 
 from compat.model import Compat
+from compat.releases import releases
 from tests.support.interpreters import find_python
 from tests.support.lock import run_lock
 from tests.support.project import answers_of
-from compat.releases import releases
 from tests.support.versions import commit_all, git, tagged_template
 
 MARKER = "  # Your dependencies below this line; the lines above it are torch-uv-template's.\n"
