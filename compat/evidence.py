@@ -151,22 +151,9 @@ def out_of_scope(compat: Compat, obs: Observation) -> str | None:
 def _platform_of(compat: Compat, filename: str) -> str | None:
     """The data's platform of a wheel file, or None for one the data does not model."""
     tags = parse_wheel_filename(filename)[3]
-    for platform in compat.platforms.values():
-        for tag in tags:
-            name = tag.platform
-            if platform.sys_platform == "darwin" and name.startswith("macosx") and name.endswith(
-                "_arm64"
-            ):
-                return platform.name
-            if platform.sys_platform == "win32" and name == {
-                "AMD64": "win_amd64", "ARM64": "win_arm64"
-            }.get(platform.platform_machine):
-                return platform.name
-            if platform.sys_platform == "linux" and "linux" in name and name.endswith(
-                "_" + platform.platform_machine
-            ):
-                return platform.name
-    return None
+    return next(
+        (found for tag in tags if (found := compat.platform_of_tag(tag.platform))), None
+    )
 
 
 def _python_of(filename: str) -> str | None:

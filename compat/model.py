@@ -42,6 +42,11 @@ class Platform:
     runner: str
     pypi: bool
     index_wheels: str
+    wheel_tag: str  # a regular expression matching the platform tags of its wheels
+
+    def has_tag(self, tag: str) -> bool:
+        """Whether a wheel's platform tag (the last of a compressed set) is this platform's."""
+        return re.fullmatch(self.wheel_tag, tag.split(".")[-1]) is not None
 
     @property
     def marker(self) -> str:
@@ -294,6 +299,10 @@ class Compat:
             if any(self.serves(v, p, torch_min, python_min, companions) for p in platforms)
         ]
 
+    def platform_of_tag(self, tag: str) -> str | None:
+        """The data's platform of a wheel's platform tag, or None for one it does not model."""
+        return next((p.name for p in self.platforms.values() if p.has_tag(tag)), None)
+
     def platforms_of_family(self, family: str) -> list[str]:
         found = {
             p
@@ -469,6 +478,7 @@ def parse(raw: dict[str, Any]) -> Compat:
                 p["runner"],
                 bool(p["pypi"]),
                 p["index_wheels"],
+                p["wheel_tag"],
             )
             for name, p in raw["platforms"].items()
         },

@@ -71,17 +71,7 @@ class Wheel:
 
 def platform_of(compat: Compat, tag: str) -> str | None:
     """The data's platform of a wheel's platform tag (its last, for compressed tag sets)."""
-    tag = tag.split(".")[-1]
-    for platform in compat.platforms.values():
-        machine = platform.platform_machine
-        if platform.sys_platform == "darwin" and tag.startswith("macosx") and tag.endswith(machine):
-            return platform.name
-        if platform.sys_platform == "win32" and tag == {"AMD64": "win_amd64",
-                                                        "ARM64": "win_arm64"}.get(machine):
-            return platform.name
-        if platform.sys_platform == "linux" and "linux" in tag and tag.endswith("_" + machine):
-            return platform.name
-    return None
+    return compat.platform_of_tag(tag)
 
 
 def parse_wheel(compat: Compat, filename: str) -> Wheel | None:

@@ -120,6 +120,7 @@ def offer(compat: Compat, variant: str, platform: str) -> dict[str, Any] | None:
             for python in release.pythons(platform, variant):
                 if release.supports(python, platform, variant, companions):
                     last[python] = max(last.get(python, -1), minors.index(release.minor))
+        last = dict(sorted(last.items(), key=lambda item: Version(item[0])))
         # A companion set that changes nothing is left out: the digest is parsed on every render.
         if key == "py" or last != found["py"]:
             found[key] = last

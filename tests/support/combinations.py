@@ -5,8 +5,10 @@ torch releases from compat/pytorch.yml. Only answers the template accepts are co
 refused ones are the interview tests' business.
 
 - every subset of the platforms with a PyPI build, and every other platform alone, with them all,
-  and with each of them, x every mode, other answers at their defaults;
-- "platform" mode: every valid backend of each selected platform, their full cross product;
+  and with each of them, x every mode, other answers at their defaults (torch alone where a
+  platform's builds ship no companions);
+- "platform" mode: every valid backend of each selected platform, their full cross product (for
+  the PyPI platforms; beside another platform, that platform's backends);
 - "extras" and "groups" modes: every single variant, every pair, and all of them together;
 - every python_min, torch_min and torch_packages value, crossed with every variant.
 """
@@ -98,16 +100,19 @@ def _sweep(compat: Compat, python_min: str, variant: str, **extra: Any) -> list[
         p for p in compat.platforms
         if compat.platforms[p].pypi or compat.backends(p, torch_min, python_min, companions)
     ]
+    # With every such platform, and with the PyPI platforms alone (the sweep before others came).
+    subsets = [platforms, [p for p in platforms if compat.platforms[p].pypi]]
     return [
         combination(
             compat,
             accelerator_mode="platform",
             accelerator=variant,
-            platforms=platforms,
+            platforms=subset,
             python_min=python_min,
             torch_min=torch_min,
             **extra,
         )
+        for subset in dict.fromkeys(map(tuple, subsets))
     ]
 
 
@@ -125,31 +130,46 @@ def all_combinations(compat: Compat | None = None) -> list[Combination]:
         for c in items:
             found.setdefault(c.key, c)
 
+    def packages_for(subset: list[str]) -> tuple[str, ...] | None:
+        """The default companions where every platform of the subset has a build with them; torch
+        alone where some platform's builds ship torch alone (windows-arm64); None where neither."""
+        for packages in (companions, ()):
+            if all(compat.platforms[p].pypi or compat.backends(p, torch_default, python_default,
+                                                               packages) for p in subset):
+                return packages
+        return None
+
     def valid(subset: list[str], mode: str) -> bool:
-        """PyPI has no build for some platforms; their projects need another mode, and their
-        builds may ship torch alone."""
+        """PyPI has no build for some platforms: their projects need another mode."""
         if mode == PYPI and not all(compat.platforms[p].pypi for p in subset):
             return False
-        return all(
-            compat.platforms[p].pypi or compat.backends(p, torch_default, python_default, companions)
-            for p in subset
-        )
+        return packages_for(subset) is not None
+
+    def answers_for(subset: list[str]) -> dict[str, Any]:
+        packages = packages_for(subset)
+        return {} if packages == companions else {"torch_packages": list(packages or ())}
 
     # Every platform subset x every mode, with defaults.
     for subset in subsets:
         for mode in modes:
             if valid(subset, mode):
-                add([combination(compat, platforms=subset, accelerator_mode=mode)])
+                add([combination(compat, platforms=subset, accelerator_mode=mode,
+                                 **answers_for(subset))])
 
     # "platform" mode: the full cross product of each selected platform's valid backends.
     for subset in subsets:
         if not valid(subset, "platform"):
             continue
+        packages = packages_for(subset) or ()
         asked = [p for p in subset if compat.platforms[p].labelled]
-        choices = [compat.backends(p, torch_default, python_default, companions) for p in asked]
+        # The PyPI platforms' cross product is covered by their own subsets; beside another
+        # platform, only that platform's builds vary (markers keep platforms apart).
+        asked = [p for p in asked if not compat.platforms[p].pypi] or asked
+        choices = [compat.backends(p, torch_default, python_default, packages) for p in asked]
         for backends in itertools.product(*choices):
             answers = {backend_question(p): b for p, b in zip(asked, backends, strict=True)}
-            add([combination(compat, platforms=subset, accelerator_mode="platform", **answers)])
+            add([combination(compat, platforms=subset, accelerator_mode="platform",
+                             **answers_for(subset), **answers)])
 
     # "extras" and "groups" modes: every single variant, every pair, and all together.
     common = compat.pypi_platforms()
