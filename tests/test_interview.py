@@ -39,6 +39,10 @@ _RETIRED, _RETIRED_LAST = next(  # a variant whose last Linux x86_64 build is no
 )
 _AFTER_RETIRED = _COMPAT.minors()[_COMPAT.minors().index(_RETIRED_LAST[-1].minor) + 1]
 _OLDEST_PYTHON = _COMPAT.python_choices()[0]
+# A platform without torch on PyPI, and one whose builds ship torch alone (no companions).
+_NO_PYPI = [p for p, info in _COMPAT.platforms.items() if not info.pypi]
+_TORCH_ALONE = [p for p in _COMPAT.platforms if any(
+    p in b.without_companions for b in _NEWEST.builds.values())]
 _TOO_NEW_FOR = next((r.minor for r in _COMPAT.releases if _OLDEST_PYTHON not in r.python), None)
 
 # (case, answers, question, phrases the message must contain)
@@ -145,6 +149,11 @@ REFUSED: list[tuple[str, dict[str, Any], str, list[str]]] = [
     ("description-too-long", {"description": "d" * 600}, "description", ["use at most 512"]),
     ("runner-label-with-a-space", {"gpu_runner_label": "gpu a100"}, "gpu_runner_label",
      ["is not a runner label"]),
+    *[(f"{p}-in-pypi-mode", {"platforms": [p]}, "accelerator_mode",
+       [f"PyPI has no torch for {p}", "choose accelerator_mode=platform"]) for p in _NO_PYPI],
+    *[(f"{p}-with-a-companion", {**PLATFORM, "platforms": [p], "torch_packages": ["torchvision"]},
+       "accelerator_mode", [f"no build serves {p} with these answers", "no torchvision wheels",
+                            f"drop {p} from platforms"]) for p in _TORCH_ALONE],
     ("container-without-linux", {"platforms": ["macos-arm64"], "container": True},
      "accelerator_mode", ["container builds a Linux image", "drop container"]),
 ]
