@@ -28,7 +28,7 @@ from typing import Any
 import uv
 
 from compat.model import load
-from tests.support import jinja_cache
+from tests.support import render_cache
 from tests.support.combinations import Combination, all_combinations
 from tests.support.interpreters import find_python
 from tests.support.lock import Lockfile, check_lock, lock_command, lock_environment, run_lock
@@ -39,7 +39,7 @@ _state: dict[str, Any] = {}
 
 
 def _init(template: str, index: str) -> None:
-    jinja_cache.enable()  # render as the tests do
+    render_cache.enable()  # render as the tests do
     _state.update(template=Path(template), index=Path(index), uv=uv.find_uv_bin(), compat=load())
 
 

@@ -6,7 +6,7 @@ In one process, for the same answers, it measures copier's `run_copy` of
 - copier's floor: a template of one question and one file;
 - this template, with defaults (pypi mode) and in platform mode;
 each from a plain folder (what the tests render) and from a git checkout (what users render),
-and each without and with the tests' compile cache (tests/support/jinja_cache.py). Medians of
+and each without and with the tests' render caches (tests/support/render_cache.py). Medians of
 `--repeat` renders after one warm-up; the ratio is this template's median over the floor's.
 """
 
@@ -23,7 +23,7 @@ from typing import Any
 
 import copier
 
-from tests.support import jinja_cache
+from tests.support import render_cache
 from tests.support.project import copy_template
 
 ANSWERS: dict[str, dict[str, Any]] = {
@@ -85,8 +85,8 @@ def main(argv: list[str] | None = None) -> None:
     }
     out = root / "out"
     for cached in (False, True):
-        (jinja_cache.enable if cached else jinja_cache.disable)()
-        label = "with the tests' compile cache" if cached else "as users render (no cache)"
+        (render_cache.enable if cached else render_cache.disable)()
+        label = "with the tests' render caches" if cached else "as users render (no cache)"
         print(f"{label}:")
         for source, templates, ref in (
             ("plain folder", plain, None),
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> None:
             for name, data in ANSWERS.items():
                 ours = median_render(templates["this"], out, data, args.repeat, ref)
                 print(f"    {name:<16} {ours * 1000:6.1f} ms  = {ours / floor:5.1f}x the floor")
-    jinja_cache.disable()
+    render_cache.disable()
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import pytest
 import uv
 
 from compat.model import Compat, load
-from tests.support import jinja_cache
+from tests.support import render_cache
 from tests.support.lock import (
     REAL_INDEX_SWITCH,
     REAL_INDEX_URL,
@@ -22,7 +22,7 @@ from tests.support.stand_in import write_index
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    jinja_cache.enable()
+    render_cache.enable()
 
 
 @pytest.fixture(scope="session")
