@@ -137,6 +137,7 @@ REFUSED: list[tuple[str, dict[str, Any], str, list[str]]] = [
     ("escape", {"description": "a\x1b[31mb"}, "description", ["control character"]),
     ("delete", {"author_name": "a\x7fb"}, "author_name", ["control character"]),
     ("line-separator", {"description": "a\u2028b"}, "description", ["control character"]),
+    ("bidi-override", {"author_name": "a\u202eb"}, "author_name", ["control character"]),
     ("typo-in-a-key", {"accelerator_mod": "platform"}, "project_name",
      ['there is no question "accelerator_mod"', "did you mean accelerator_mode?"]),
     ("a-computed-key", {"build_plan": "{}"}, "project_name", ["build_plan is computed"]),
