@@ -188,7 +188,7 @@ def test_cli_data_refusal_says_rocm_is_linux_only(template_dir: Path, tmp_path: 
             "--data",
             "accelerator_mode=platform",
             "--data",
-            "backend_windows_x86_64=rocm7.2",
+            f"backend_windows_x86_64={_ROCM}",
             str(template_dir),
             str(tmp_path / "project"),
         ],

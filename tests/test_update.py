@@ -15,7 +15,7 @@ from typing import Any
 import copier
 import pytest
 
-from compat.model import Compat
+from compat.model import Compat, load
 from compat.releases import releases
 from tests.support.interpreters import find_python
 from tests.support.lock import run_lock
@@ -30,23 +30,35 @@ MODEL = '"""Our model."""\n\nimport torch\n\n\ndef make() -> torch.nn.Module:\n 
 MODEL_TEST = "from project.model import make\n\n\ndef test_make() -> None:\n    assert make().out_features == 2\n"
 CONFLICT_MARKERS = ("<<<<<<< ", ">>>>>>> ")
 
-# Builds every release offered: cpu, and the main build of its default torch_min.
+# Each mode as a release's own interview fills it in: its defaults name the builds, so the
+# answers hold for every release (cpu exists in every one).
 MODES: dict[str, dict[str, Any]] = {
     "pypi": {},
-    "platform": {
-        "accelerator_mode": "platform",
-        "backend_linux_x86_64": "cu126",
-        "backend_windows_x86_64": "cpu",
-    },
-    "extras": {"accelerator_mode": "extras", "extras": ["cpu", "cu130"]},
-    "groups": {"accelerator_mode": "groups", "groups": ["cpu", "cu130"], "accelerator": "cu130"},
+    "platform": {"accelerator_mode": "platform", "backend_windows_x86_64": "cpu"},
+    "extras": {"accelerator_mode": "extras"},
+    "groups": {"accelerator_mode": "groups"},
 }
+
+# New answers, from the data: the main build, an older CUDA build beside it, the default
+# torch_min and the minor before it.
+_COMPAT = load()
+_DEFAULT = _COMPAT.verified_torch_min()
+_LOWER = _COMPAT.minors()[_COMPAT.minors().index(_DEFAULT) - 1]
+MAIN = _COMPAT.newest_verified().pypi_build["linux-x86_64"]
+OLDER = next(
+    v for v in _COMPAT.backends("linux-x86_64", _LOWER, "3.12", ("torchvision",))
+    if v in _COMPAT.variants and _COMPAT.variants[v].family == "cuda" and v != MAIN
+    and _COMPAT.serves(v, "linux-x86_64", _DEFAULT, "3.12", ("torchvision",))
+)
+ON_OLDER = {"accelerator_mode": "platform", "backend_linux_x86_64": OLDER,
+            "backend_windows_x86_64": "cpu"}
+TO_GROUPS = {"accelerator_mode": "groups", "groups": ["cpu", MAIN], "accelerator": MAIN}
 CHANGES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
-    "backend-cu126-to-cu130": (MODES["platform"], {"backend_linux_x86_64": "cu130"}),
+    "backend-older-to-main": (ON_OLDER, {"backend_linux_x86_64": MAIN}),
     "add-a-platform": (
         {
             "accelerator_mode": "platform",
-            "backend_linux_x86_64": "cu126",
+            "backend_linux_x86_64": OLDER,
             "platforms": ["linux-x86_64", "macos-arm64"],
         },
         {
@@ -54,21 +66,15 @@ CHANGES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             "backend_windows_x86_64": "cpu",
         },
     ),
-    "platform-to-extras": (
-        MODES["platform"],
-        {"accelerator_mode": "extras", "extras": ["cpu", "cu130"]},
-    ),
+    "platform-to-extras": (ON_OLDER, {"accelerator_mode": "extras", "extras": ["cpu", MAIN]}),
     "extras-to-platform": (
-        MODES["extras"],
-        {"accelerator_mode": "platform", "backend_linux_x86_64": "cu130"},
+        {"accelerator_mode": "extras", "extras": ["cpu", MAIN]},
+        {"accelerator_mode": "platform", "backend_linux_x86_64": MAIN},
     ),
-    "raise-torch-min": ({**MODES["platform"], "torch_min": "2.12"}, {"torch_min": "2.14"}),
-    "platform-to-groups": (MODES["platform"], {"accelerator_mode": "groups", "groups": ["cpu", "cu130"],
-                                               "accelerator": "cu130"}),
-    "extras-to-groups": (MODES["extras"], {"accelerator_mode": "groups", "groups": ["cpu", "cu130"],
-                                           "accelerator": "cu130"}),
-    "pypi-to-groups": (MODES["pypi"], {"accelerator_mode": "groups", "groups": ["cpu", "cu130"],
-                                       "accelerator": "cu130"}),
+    "raise-torch-min": ({**ON_OLDER, "torch_min": _LOWER}, {"torch_min": _DEFAULT}),
+    "platform-to-groups": (ON_OLDER, TO_GROUPS),
+    "extras-to-groups": ({"accelerator_mode": "extras", "extras": ["cpu", MAIN]}, TO_GROUPS),
+    "pypi-to-groups": (MODES["pypi"], TO_GROUPS),
 }
 
 
