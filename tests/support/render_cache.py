@@ -4,8 +4,10 @@ copier builds a new Jinja environment for every render and compiles every templa
 templated string of copier.yml again (about 540 compilations for this template), and parses
 copier.yml and its includes again with PyYAML's pure-Python loader. The code Jinja generates
 depends only on the source and the environment's syntax settings, and the configuration only on
-the files it is read from, so the tests reuse both across renders. What a render produces is
-unchanged; benchmarks/render.py measures renders with and without these caches.
+the files it is read from, so the tests reuse both across renders. copier also asks git for
+`core.fileMode` once per rendered file; outside a git repository git can only answer "not a
+repository", so the tests answer that without starting git. What a render produces is
+unchanged; benchmarks/render.py measures renders with and without these shortcuts.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ import copy
 from pathlib import Path
 from typing import Any
 
+import copier._main as copier_main
 import copier._template as copier_template
 from jinja2 import Environment
 
 _original_compile = Environment.compile
 _original_config = copier_template.load_template_config
+_original_sync = copier_main.Worker._sync_git_index_executable_bit
 _compiled: dict[tuple[Any, ...], Any] = {}
 _configs: dict[tuple[Any, ...], Any] = {}
 
@@ -58,11 +62,20 @@ def _load_config(conf_path: Path, quiet: bool = False) -> Any:
     return copy.deepcopy(_configs[key])
 
 
+def _sync_git_index(self: Any, dst_relpath: Path, src_mode: int) -> None:
+    root = Path(self.subproject.local_abspath).resolve()
+    if any((folder / ".git").exists() for folder in (root, *root.parents)):
+        _original_sync(self, dst_relpath, src_mode)
+    # Outside a repository copier's `git config` fails, and copier then does nothing.
+
+
 def enable() -> None:
     Environment.compile = _compile  # type: ignore[method-assign]
     copier_template.load_template_config = _load_config
+    copier_main.Worker._sync_git_index_executable_bit = _sync_git_index  # type: ignore[method-assign]
 
 
 def disable() -> None:
     Environment.compile = _original_compile  # type: ignore[method-assign]
     copier_template.load_template_config = _original_config
+    copier_main.Worker._sync_git_index_executable_bit = _original_sync  # type: ignore[method-assign]
