@@ -183,17 +183,7 @@ def _marker(requirement: str) -> Marker | None:
 
 
 def _environment(compat: Compat, platform: str, python: str) -> dict[str, str]:
-    return {
-        **compat.platforms[platform].environment,
-        "python_version": python,
-        "python_full_version": f"{python}.0",
-        "implementation_name": "cpython",
-        "platform_python_implementation": "CPython",
-        "implementation_version": f"{python}.0",
-        "platform_release": "",
-        "platform_version": "",
-        "extra": "",
-    }
+    return compat.platforms[platform].marker_environment(python)
 
 
 def _check_data(compat: Compat, obs: Observation, files: list[tuple[str, str]]) -> list[str]:

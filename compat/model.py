@@ -67,6 +67,20 @@ class Platform:
             "os_name": "nt" if self.sys_platform == "win32" else "posix",
         }
 
+    def marker_environment(self, python: str, extra: str = "") -> dict[str, str]:
+        """A full marker environment of CPython `python` on this platform."""
+        return {
+            **self.environment,
+            "python_version": python,
+            "python_full_version": f"{python}.0",
+            "implementation_name": "cpython",
+            "platform_python_implementation": "CPython",
+            "implementation_version": f"{python}.0",
+            "platform_release": "",
+            "platform_version": "",
+            "extra": extra,
+        }
+
 
 @dataclass(frozen=True)
 class Variant:

@@ -178,7 +178,8 @@ def test_dockerfile_passes_hadolint_and_installs_the_locked_build(
     # Two layers: the dependencies, then the project; both exactly as locked, without dev tools.
     assert len(syncs) == 2 and "--no-install-project" in syncs[0], syncs
     assert all("--locked" in s and ("--no-dev" in s or "--no-default-groups" in s) for s in syncs)
-    assert "--mount=type=cache,target=/root/.cache/uv" in dockerfile
+    cache = re.search(r"UV_CACHE_DIR=(\S+)", dockerfile)
+    assert cache and dockerfile.count(f"--mount=type=cache,target={cache.group(1)} ") == 2
     assert re.search(r"^COPY --from=ghcr\.io/astral-sh/uv:\d+\.\d+\.\d+ ", dockerfile, re.M)
     assert ".venv/" in (project / ".dockerignore").read_text().split()
     kind = {"extras": "extra", "groups": "group"}.get(RENDERS[name].get("accelerator_mode", ""))

@@ -112,17 +112,7 @@ def expected_builds(compat: Compat, answers: dict[str, Any]) -> dict[str | None,
 
 def environment(compat: Compat, platform: str, python: str, extra: str = "") -> dict[str, str]:
     """A full marker environment for one platform and Python version."""
-    return {
-        **compat.platforms[platform].environment,
-        "python_version": python,
-        "python_full_version": f"{python}.0",
-        "implementation_name": "cpython",
-        "platform_python_implementation": "CPython",
-        "implementation_version": f"{python}.0",
-        "platform_release": "",
-        "platform_version": "",
-        "extra": extra,
-    }
+    return compat.platforms[platform].marker_environment(python, extra)
 
 
 def holds(marker: str | None, env: dict[str, str]) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import subprocess
 import tarfile
 from pathlib import Path
@@ -45,6 +46,16 @@ def _extract(root: Path, commit: str, dest: Path) -> None:
         tar.extractall(dest, filter="data")
 
 
+def _clear(dest: Path) -> None:
+    """Take the template's parts out of `dest`, for the next version to replace them."""
+    for part in PARTS:
+        path = dest / part
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+
+
 def tagged_template(dest: Path, root: Path = ROOT) -> tuple[Path, list[Release]]:
     """A template repo: one tagged commit per committed release, the working tree at HEAD."""
     found = releases(root)
@@ -52,21 +63,11 @@ def tagged_template(dest: Path, root: Path = ROOT) -> tuple[Path, list[Release]]
     dest.mkdir(parents=True)
     git(dest, "init", "-q", "-b", "main")
     for release in found:
-        for part in PARTS:
-            path = dest / part
-            if path.is_dir():
-                subprocess.run(["rm", "-rf", str(path)], check=True)
-            elif path.exists():
-                path.unlink()
+        _clear(dest)
         _extract(root, release.commit, dest)
         commit_all(dest, f"torch-uv-template {release.version}")
         git(dest, "tag", release.version)
-    for part in PARTS:
-        path = dest / part
-        if path.is_dir():
-            subprocess.run(["rm", "-rf", str(path)], check=True)
-        elif path.exists():
-            path.unlink()
+    _clear(dest)
     copy_template(dest)
     commit_all(dest, "torch-uv-template, the working tree")
     return dest, found
