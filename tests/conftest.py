@@ -3,6 +3,9 @@ checked."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -20,9 +23,24 @@ from tests.support.lock import (
 from tests.support.project import copy_template
 from tests.support.stand_in import write_index
 
+UV_CACHE = pytest.StashKey[str]()
+
 
 def pytest_configure(config: pytest.Config) -> None:
     render_cache.enable()
+    # Every uv the tests run shares one cache that this run starts empty: what an earlier run (or
+    # the machine) left in a cache can never decide a lock, and a fresh machine sees what this
+    # run sees. The controller makes it; xdist's workers inherit the environment.
+    if not hasattr(config, "workerinput"):
+        cache = tempfile.mkdtemp(prefix="torch-uv-template-uv-cache-")
+        config.stash[UV_CACHE] = cache
+        os.environ["UV_CACHE_DIR"] = cache
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    cache = config.stash.get(UV_CACHE, None)
+    if cache:
+        shutil.rmtree(cache, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -5,10 +5,11 @@ Resolution is pinned to the date the compatibility data was checked (`--exclude-
 release on PyPI cannot change a test's outcome. Neither the PyTorch index nor the stand-in
 publishes upload times, so the packages they serve are exempt from that pin.
 
-Against the stand-in, a lock first runs `--offline`, from uv's cache: PyPI answers here come back
-stale, and revalidating its pages costs a lock most of its time. Only a lock that needs what the
-cache lacks goes online, which fills the cache for the rest. The pinned date makes both give the
-same resolution. Network mode always goes online: checking the live index is its point.
+Against the stand-in, a lock first runs `--offline`, from uv's cache: revalidating PyPI's pages
+costs a lock most of its time. Only a lock that needs what the cache lacks goes online, which fills
+the cache for the rest. The cache is this test run's own, started empty (tests/conftest.py), so
+every page an offline lock reads was fetched during this run: what a cache held before cannot
+decide a lock. Network mode always goes online: checking the live index is its point.
 """
 
 from __future__ import annotations
