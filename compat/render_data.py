@@ -77,6 +77,17 @@ def reserved(compat: Compat) -> dict[str, list[str]]:
     }
 
 
+def newest_python(compat: Compat, platform: str) -> str:
+    """The newest Python with a torch wheel for `platform` in the newest verified release: what
+    CI tests on besides python_min."""
+    release = compat.newest_verified()
+    found = set(release.python_on.get(platform, ()))
+    for variant, build in release.builds.items():
+        if platform in build.platforms:
+            found |= set(release.pythons(platform, variant))
+    return max(found, key=Version)
+
+
 def backend_question(platform: str) -> str:
     return "backend_" + platform.replace("-", "_")
 
@@ -169,6 +180,9 @@ def digest(compat: Compat, root: Path = ROOT) -> dict[str, Any]:
                 "machine": p.platform_machine,
                 "system": p.platform_system,
                 "runner": p.runner,
+                "newest_python": newest_python(compat, name),
+                **({"docker": compat.raw["platforms"][name]["docker"]}
+                   if "docker" in compat.raw["platforms"][name] else {}),
                 "pypi": p.pypi,
                 "asked": p.labelled,
                 "question": backend_question(name),
@@ -223,6 +237,9 @@ def digest(compat: Compat, root: Path = ROOT) -> dict[str, Any]:
             for package in COMPANIONS
         },
         "triton": triton,
+        "pypi_linux_download": {
+            key: compat.raw["pypi_linux_download"][key] for key in ("torch", "gigabytes")
+        },
         "cuda_driver_min": {
             major: {"linux": fact["linux"], "windows": fact["windows"]}
             for major, fact in compat.raw["cuda_driver_min"].items()

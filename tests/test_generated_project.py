@@ -15,8 +15,10 @@ from typing import Any
 
 import pytest
 import yaml
+from packaging.version import Version
 
 from compat.model import Compat, load
+from compat.render_data import questions
 from tests.support.interpreters import find_python, python_for
 from tests.support.lock import REAL_INDEX_URL, lock_environment, real_index_reachable, run_lock
 from tests.support.project import answers_of, expected_builds, render
@@ -86,9 +88,11 @@ def test_workflow_files_pass_their_schemas(projects: dict[str, Path], name: str)
 
 
 @pytest.mark.parametrize("name", list(RENDERS))
-def test_workflow_has_no_zizmor_findings(projects: dict[str, Path], name: str) -> None:
+def test_workflow_has_no_zizmor_findings_even_for_an_auditor(
+    projects: dict[str, Path], name: str
+) -> None:
     project = projects[name]
-    result = zizmor(".github/workflows/ci.yml", cwd=project)
+    result = zizmor(".github/workflows/ci.yml", cwd=project, persona="auditor")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No findings" in result.stdout + result.stderr
 
@@ -102,11 +106,20 @@ def test_workflow_tests_every_platform_on_cpu(
     project = projects[name]
     answers = answers_of(project)
     workflow = yaml.safe_load((project / ".github/workflows/ci.yml").read_text())
-    runners = workflow["jobs"]["test"]["strategy"]["matrix"]["os"]
-    assert runners == [
-        compat.platforms[p].runner for p in compat.platforms if p in answers["platforms"]
-    ]
-    steps = "\n".join(str(step.get("run", "")) for step in workflow["jobs"]["test"]["steps"])
+    test = workflow["jobs"]["test"]
+    # Each platform's runner, on python_min and on the newest Python its torch has wheels for.
+    newest = compat.newest_verified()
+    wanted = []
+    for p in (p for p in compat.platforms if p in answers["platforms"]):
+        pythons = set(newest.python_on.get(p, ()))
+        pythons |= {py for v in newest.builds for py in newest.pythons(p, v)
+                    if newest.has_build(v, p)}
+        top = max(pythons, key=Version)
+        wanted += [{"os": compat.platforms[p].runner, "python": py}
+                   for py in dict.fromkeys([answers["python_min"], top])]
+    assert test["strategy"]["matrix"]["include"] == wanted
+    assert test["env"]["UV_PYTHON"] == "${{ matrix.python }}"
+    steps = "\n".join(str(step.get("run", "")) for step in test["steps"])
     mode = answers["accelerator_mode"]
     if mode in ("extras", "groups") and "cpu" in answers[mode]:
         assert (
@@ -115,16 +128,33 @@ def test_workflow_tests_every_platform_on_cpu(
             else "uv sync --locked --no-default-groups --group dev --group cpu"
         ) in steps
     else:
-        assert ".github/scripts/sync-cpu.sh" in steps
-    assert "uv lock --check" in str(workflow["jobs"]["lint"]["steps"])
+        assert "bash scripts/sync-cpu.sh" in steps
+    # The doctor checks that CI installed a CPU build, and nothing hides a failure.
+    assert f"{answers['package_name']}-doctor --expect cpu" in steps
+    lint = "\n".join(str(step.get("run", "")) for step in workflow["jobs"]["lint"]["steps"])
+    for check in ("uv lock --check", "ruff check", "ruff format --check", "mypy", "<<<<<<<"):
+        assert check in lint, check
     assert workflow["permissions"] == {"contents": "read"}
     assert workflow["concurrency"]["cancel-in-progress"] is True
     assert unpinned_actions(workflow) == []
+    for job_name, job in workflow["jobs"].items():
+        assert 0 < job["timeout-minutes"] <= 60, job_name
+        for step in job["steps"]:
+            assert "continue-on-error" not in step, (job_name, step)
+            if "setup-uv" in step.get("uses", ""):
+                assert step["with"]["version"] == questions()["uv_version"]["default"]
     gpu = answers.get("gpu_runner_label")
     assert ("gpu" in workflow["jobs"]) == bool(gpu)
     if gpu:
-        assert workflow["jobs"]["gpu"]["runs-on"] == ["self-hosted", gpu]
-        assert any("-doctor" in str(s.get("run", "")) for s in workflow["jobs"]["gpu"]["steps"])
+        job = workflow["jobs"]["gpu"]
+        assert job["runs-on"] == ["self-hosted", gpu]
+        assert any("-doctor" in str(s.get("run", "")) for s in job["steps"])
+        # Never a fork's pull request on the self-hosted machine.
+        assert job["if"] == (
+            "github.event_name != 'pull_request' || "
+            "github.event.pull_request.head.repo.full_name == github.repository"
+        )
+        assert "never on a pull request from a fork" in (project / "README.md").read_text()
 
 
 def test_no_workflow_without_github_actions(template_dir: Path, tmp_path: Path) -> None:
@@ -185,9 +215,17 @@ def test_dockerfile_passes_hadolint_and_installs_the_locked_build(
     kind = {"extras": "extra", "groups": "group"}.get(RENDERS[name].get("accelerator_mode", ""))
     if kind:
         assert all(f'--{kind} "${{TORCH_BUILD}}"' in s for s in syncs), syncs
+    # The image is for the platform whose build the lock gives it, whatever the host.
+    image_platform = answers_of(project)["platforms"][0]
+    docker_platform = {"x86_64": "linux/amd64", "aarch64": "linux/arm64"}[
+        COMPAT.platforms[image_platform].platform_machine]
+    assert re.search(rf"^FROM --platform={docker_platform} python:", dockerfile, re.M), dockerfile
+    # CI builds the CPU image where there is one, and keeps the layers in a build cache.
     job = yaml.safe_load((project / ".github/workflows/ci.yml").read_text())["jobs"]["container"]
-    build = next(step["run"] for step in job["steps"] if "docker build" in step.get("run", ""))
-    assert ("TORCH_BUILD=cpu" in build) == ("cpu" in RENDERS[name].get(f"{kind}s", [])), build
+    build = next(step["with"] for step in job["steps"] if "build-push-action" in step.get("uses", ""))
+    cpu = "cpu" in RENDERS[name].get(f"{kind}s", [])
+    assert (build.get("build-args") == "TORCH_BUILD=cpu") == cpu, build
+    assert build["cache-from"] == "type=gha" and build["cache-to"].startswith("type=gha"), build
 
 
 def test_no_container_unless_asked(projects: dict[str, Path]) -> None:
@@ -353,7 +391,7 @@ def test_end_to_end_cpu_project(template_dir: Path, tmp_path: Path, uv_bin: str)
     subprocess.run(["rm", "-rf", str(project / ".venv")], check=True)
     ci_env = {**env, "PYTORCH_CPU_INDEX": (index / "cpu").as_uri()}
     script = run(
-        ["bash", ".github/scripts/sync-cpu.sh"],
+        ["bash", "scripts/sync-cpu.sh"],
         project,
         {**ci_env, "PATH": f"{Path(uv_bin).parent}:{env['PATH']}"},
     )

@@ -21,8 +21,8 @@ def schema_check(schema: str, path: Path, cwd: Path) -> subprocess.CompletedProc
     return tool("check-jsonschema", "--builtin-schema", schema, str(path), cwd=cwd)
 
 
-def zizmor(path: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return tool("zizmor", "--offline", "--no-progress", path, cwd=cwd)
+def zizmor(path: str, cwd: Path, persona: str = "regular") -> subprocess.CompletedProcess[str]:
+    return tool("zizmor", "--offline", "--no-progress", "--persona", persona, path, cwd=cwd)
 
 
 def unpinned_actions(workflow: dict[str, Any]) -> list[str]:

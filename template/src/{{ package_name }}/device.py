@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from types import ModuleType
 from typing import TYPE_CHECKING, Literal
 
@@ -21,11 +22,8 @@ DEVICE_TYPE: dict[Accelerator, str] = {
 
 
 def _torch(module: ModuleType | None) -> ModuleType:
-    if module is not None:
-        return module
-    import torch
-
-    return torch
+    """The module given (tests pass stand-ins), or torch itself."""
+    return module if module is not None else importlib.import_module("torch")
 
 
 def accelerator(torch_module: ModuleType | None = None) -> Accelerator:

@@ -1,8 +1,8 @@
 """Check that the installed PyTorch build is the one this project expects on this machine, and
 that it can run on this machine's GPUs.
 
-    uv run <package>-doctor [--json]
-    python -m <package>.doctor [--json]
+    uv run <package>-doctor [--json] [--expect BUILD]
+    python -m <package>.doctor [--json] [--expect BUILD]
 
 It reports the installed torch, its build and where it came from (read from the distribution's
 metadata: a local label such as +cu130 marks the PyTorch index; PyPI's wheels have none), what
@@ -11,7 +11,8 @@ GPUs torch sees, and the NVIDIA driver. For each GPU it compares the compute cap
 build's architectures (PTX included) and runs a tiny kernel; where the build cannot serve the GPU,
 it names the builds that can. It exits 1 when torch is missing or broken, when a CPU build runs
 on a machine with a GPU, when the build is not the expected one, when a CUDA build needs a newer
-driver, or when a GPU has no kernels in the build.
+driver, or when a GPU has no kernels in the build. `--expect cpu` checks for another build than
+expected.json names, as CI does where it installs CPU builds on runners without a GPU.
 """
 
 from __future__ import annotations
@@ -74,7 +75,8 @@ def load_expected() -> dict[str, Any]:
         .joinpath("expected.json")
         .read_text(encoding="utf-8")
     )
-    return json.loads(text)
+    expected: dict[str, Any] = json.loads(text)
+    return expected
 
 
 def platform_key(
@@ -91,7 +93,7 @@ def platform_key(
         if described["sys_platform"] == sys_platform and machine in aliases.get(
             wanted, {wanted}
         ):
-            return name
+            return str(name)
     return None
 
 
@@ -226,9 +228,8 @@ def _run_kernel(torch: ModuleType, device: str) -> str:
     return "ok" if result == 56 else f"wrong result {result}"
 
 
-def gpus(
-    torch: ModuleType, expected: dict[str, Any], platform: str | None
-) -> list[Gpu]:
+def gpus(torch: Any, expected: dict[str, Any], platform: str | None) -> list[Gpu]:
+    """The GPUs `torch` (the module, or a stand-in with its attributes) sees."""
     found: list[Gpu] = []
     if not torch.cuda.is_available():
         return found
@@ -261,10 +262,16 @@ def gpus(
 
 
 def expected_here(
-    expected: dict[str, Any], platform: str | None, torch_version: str | None
+    expected: dict[str, Any],
+    platform: str | None,
+    torch_version: str | None,
+    expect: str | None = None,
 ) -> dict[str, str]:
-    """{set or "": build} this platform should have; PyPI's build resolved where known."""
-    wanted = dict(expected["builds"].get(platform or "", {}))
+    """{set or "": build} this platform should have; PyPI's build resolved where known.
+    `expect` names the one build wanted instead (--expect)."""
+    if expect:
+        return {"": expect}
+    wanted: dict[str, str] = dict(expected["builds"].get(platform or "", {}))
     public = (torch_version or "").partition("+")[0]
     pypi = expected["pypi_builds"].get(public, {}).get(platform or "")
     return {
@@ -297,13 +304,16 @@ def _import_torch() -> tuple[ModuleType | None, str | None]:
 
 def diagnose(
     expected: dict[str, Any],
-    torch: ModuleType | None,
+    torch: Any,
     platform: str | None,
     driver: str | None,
     amd_gpu: bool,
     distribution: str | None = None,
     import_error: str | None = None,
+    expect: str | None = None,
 ) -> Report:
+    """The report on `torch` (the module, a stand-in with its attributes, or None where it is
+    not installed) as this project expects it on `platform`."""
     report = Report(expected.get("project", ""), platform, nvidia_driver=driver)
     report.distribution = distribution
     system = (platform or "").split("-")[0]
@@ -314,7 +324,7 @@ def diagnose(
             f"this project targets {targets}, not {platform or sys.platform}"
         )
     if torch is None:
-        report.expected = expected_here(expected, platform, distribution)
+        report.expected = expected_here(expected, platform, distribution, expect)
         command = install_command(expected, machine_has_gpu)
         if distribution:
             report.problems.append(
@@ -334,7 +344,7 @@ def diagnose(
         bool(getattr(torch.version, "xpu", None))
         or (xpu is not None and xpu.is_available()),
     )
-    report.expected = expected_here(expected, platform, torch.__version__)
+    report.expected = expected_here(expected, platform, torch.__version__, expect)
     wanted = set(report.expected.values())
     if (
         wanted
@@ -348,9 +358,9 @@ def diagnose(
             f"run `{install_command(expected, machine_has_gpu)}`"
         )
     if report.build == "cpu" and machine_has_gpu and system != "macos":
-        gpu = f"an NVIDIA GPU (driver {driver})" if driver else "an AMD GPU (/dev/kfd)"
+        seen = f"an NVIDIA GPU (driver {driver})" if driver else "an AMD GPU (/dev/kfd)"
         report.problems.append(
-            f"torch {report.torch} is a CPU build on a machine with {gpu}: install a GPU build"
+            f"torch {report.torch} is a CPU build on a machine with {seen}: install a GPU build"
             + (
                 f" (`{install_command(expected, True)}`)"
                 if expected["mode"] in ("extras", "groups")
@@ -419,6 +429,12 @@ def main(argv: list[str] | None = None) -> int:
         description="Check that the installed PyTorch build is the one this project expects.",
     )
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument(
+        "--expect",
+        metavar="BUILD",
+        help="the build that must be installed here (cpu, cu130, pypi, ...), instead of "
+        "the one the project configures for this platform",
+    )
     args = parser.parse_args(argv)
     expected = load_expected()
     torch, import_error = _import_torch()
@@ -430,6 +446,7 @@ def main(argv: list[str] | None = None) -> int:
         amd_gpu_present(),
         distribution_version(),
         import_error,
+        args.expect,
     )
     if args.json:
         print(json.dumps({**asdict(report), "ok": report.ok}, indent=2))

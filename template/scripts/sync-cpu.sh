@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Install the locked environment with CPU builds of torch, so that CI runners without a GPU never
-# download CUDA, ROCm or XPU wheels (gigabytes each). Every other package keeps its locked
-# version; torch and its companions keep their locked versions but come from the CPU index.
-# CI runs `uv lock --check` against the real configuration first, so the lock stays checked.
+# Install the locked environment with CPU builds of torch: for CI runners and machines without a
+# GPU, which then never download CUDA, ROCm or XPU wheels (gigabytes each). Every other package
+# keeps its locked version; torch and its companions keep their locked versions but come from the
+# CPU index. `uv lock --check` (CI's lint job) keeps the lock itself checked.
 #
-#   PYTORCH_CPU_INDEX=<base>/cpu .github/scripts/sync-cpu.sh [uv export options, e.g. --extra cpu]
+#   PYTORCH_CPU_INDEX=<base>/cpu scripts/sync-cpu.sh [uv export options, e.g. --extra cpu]
 #
 # The index comes from the environment, never from this file: CI sets it from the project's
-# answers (.github/workflows/ci.yml).
+# answers (.github/workflows/ci.yml), and README.md shows the command with it.
 set -euo pipefail
 
 cpu_index="${PYTORCH_CPU_INDEX:?set PYTORCH_CPU_INDEX to the CPU index, e.g. https://download.pytorch.org/whl/cpu}"
