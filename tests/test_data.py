@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import copy
 import re
+import subprocess
 import tomllib
 from pathlib import Path
 
+import uv
 from packaging.requirements import Requirement
 from packaging.version import Version
 
@@ -16,6 +18,7 @@ from compat import render_data
 from compat.model import CONFIDENCES, VERIFIED, Compat, matches, parse, read_raw
 from compat.readme_table import README, render_readme
 from tests.support.combinations import fixed_choices, questions
+from tests.support.interpreters import find_python
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -186,3 +189,22 @@ def test_the_generated_project_uses_the_uv_this_repository_locks() -> None:
         if p["name"] == "uv"
     )
     assert questions()["uv_version"]["default"] == locked
+
+
+def test_no_package_name_shadows_a_standard_library_module_of_any_python() -> None:
+    """The reserved modules hold the public sys.stdlib_module_names of every CPython on this
+    machine; the private ones (a leading underscore before a letter) are refused as a class."""
+    reserved = set(render_data.digest(parse(read_raw()))["reserved"]["modules"])
+    checked = []
+    for version in ("3.10", "3.11", "3.12", "3.13", "3.14"):
+        python = find_python(uv.find_uv_bin(), version)
+        if python is None:
+            continue
+        names = subprocess.run(
+            [str(python), "-c", "import sys; print(*sys.stdlib_module_names)"],
+            capture_output=True, text=True, check=True,
+        ).stdout.split()
+        public = {n.lower() for n in names if not re.match(r"_[A-Za-z_]", n)}
+        assert public <= reserved, sorted(public - reserved)
+        checked.append(version)
+    assert checked, "no CPython found to compare with"

@@ -101,6 +101,12 @@ REFUSED: list[tuple[str, dict[str, Any], str, list[str]]] = [
     ("package-name-keyword", {"package_name": "class"}, "package_name", ["is a Python keyword"]),
     ("package-name-shadows", {"package_name": "torch"}, "package_name",
      ["would shadow the module", "e.g. my_torch"]),
+    # The standard library (every Python's, not a list of favourites) and what torch installs.
+    *[(f"package-name-{name}", {"package_name": name}, "package_name",
+       [f"would shadow the module {name}", "could never be imported"])
+      for name in ("collections", "re", "code", "functorch", "torchgen", "isympy", "pil")],
+    ("package-name-private", {"package_name": "_pylong"}, "package_name",
+     ["starts with an underscore", "e.g. pylong"]),
     ("author-email", {"author_email": "someone"}, "author_email", ["not an email address"]),
     ("index-url-scheme", {**PLATFORM, "pytorch_index_url": "ftp://mirror/whl"},
      "pytorch_index_url", ["not an http(s):// or file:/// URL", "e.g."]),
@@ -235,6 +241,9 @@ def test_accepted_index_urls(template_dir: Path, tmp_path: Path) -> None:
         ("My Model", "my-model", "my_model"),
         ("0day", "0day", "_0day"),
         ("--", "my-torch-project", "my_torch_project"),
+        # A folder named like a module: the default package name takes a prefix, not the module.
+        ("collections", "collections", "my_collections"),
+        ("TorchGen", "torchgen", "my_torchgen"),
     ],
 )
 def test_names_default_from_the_folder(
