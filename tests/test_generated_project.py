@@ -1,9 +1,8 @@
-"""The rendered project works out of the box: its workflow, its Python, its README, and, end to
-end, its own workflow (uv lock, uv sync, its tests, its doctor) with a real torch CPU wheel."""
+"""The rendered project's files: its workflow, its Python, its README, its Dockerfile, its doctor's
+verdicts and its lock contract. tests/test_journey.py runs what its user and its CI run."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -19,7 +18,7 @@ from packaging.version import Version
 
 from compat.model import Compat, load
 from compat.render_data import questions
-from tests.support.interpreters import find_python, python_for
+from tests.support.interpreters import python_for
 from tests.support.lock import REAL_INDEX_URL, lock_environment, real_index_reachable, run_lock
 from tests.support.project import answers_of, expected_builds, render
 from tests.support.workflows import schema_check, tool, unpinned_actions, zizmor
@@ -292,114 +291,13 @@ def test_license_file_matches_the_answer(projects: dict[str, Path]) -> None:
     assert "Apache License" in (projects["one-platform"] / "LICENSE").read_text()
 
 
-# End to end, with a real torch CPU wheel --------------------------------------------------------
-
-
-def find_links_wheel() -> Path | None:
-    """A torch CPU wheel for CPython 3.11 on Linux x86_64 in pip's find-links folders, if any."""
-    try:
-        configured = subprocess.run(
-            [sys.executable, "-m", "pip", "config", "get", "global.find-links"],
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout.split()
-    except OSError:
-        return None
-    folders = [
-        Path(p.removeprefix("file://"))
-        for p in configured + os.environ.get("PIP_FIND_LINKS", "").split()
-    ]
-    for folder in folders:
-        found = (
-            sorted(folder.glob("torch-*+cpu-cp311-cp311-*x86_64.whl")) if folder.is_dir() else []
-        )
-        if found:
-            return found[-1]
-    return None
-
-
-def local_index(wheel: Path, root: Path) -> Path:
-    """A PEP 503 index at root/cpu holding the one wheel, as the PyTorch CPU index would."""
-    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
-    page = root / "cpu" / "torch" / "index.html"
-    page.parent.mkdir(parents=True)
-    page.write_text(
-        f'<html><body><a href="{wheel.as_uri()}#sha256={digest}">{wheel.name}</a></body></html>\n'
-    )
-    return root
+# The doctor, the groups mode and the lock contract ---------------------------------------------
 
 
 def run(command: list[str], project: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         command, cwd=project, capture_output=True, text=True, env=env, check=False
     )
-
-
-def test_end_to_end_cpu_project(template_dir: Path, tmp_path: Path, uv_bin: str) -> None:
-    if (sys.platform, platform.machine()) != ("linux", "x86_64"):
-        pytest.skip("the end-to-end test needs Linux x86_64, the platform of its torch wheel")
-    wheel = find_links_wheel()
-    if wheel is None:
-        pytest.skip(
-            "no torch CPU wheel for CPython 3.11 in pip's find-links folders (pip config get global.find-links)"
-        )
-    python = find_python(uv_bin, "3.11")
-    if python is None:
-        pytest.skip("no CPython 3.11 interpreter on this machine")
-    version = wheel.name.split("-")[1].split("+")[0]
-    index = local_index(wheel, tmp_path / "index")
-    data = {
-        "project_name": "cpu-demo",
-        "accelerator_mode": "platform",
-        "platforms": ["linux-x86_64"],
-        "backend_linux_x86_64": "cpu",
-        "python_min": "3.11",
-        "torch_min": ".".join(version.split(".")[:2]),
-        "torch_packages": [],
-        # The local index stands in as a mirror, answered as a mirror user would.
-        "pytorch_index_url": index.as_uri(),
-    }
-    project = render(template_dir, tmp_path / "cpu-demo", data)
-    env = {
-        **os.environ,
-        "UV_PYTHON": str(python),
-        "UV_PYTHON_DOWNLOADS": "never",
-        "UV_NO_PROGRESS": "1",
-    }
-    env.pop("VIRTUAL_ENV", None)
-
-    for command in (["lock"], ["lock", "--check"], ["sync", "--locked"]):
-        result = run([uv_bin, *command], project, env)
-        assert result.returncode == 0, f"uv {' '.join(command)}: {result.stderr}"
-    tests = run([uv_bin, "run", "--locked", "pytest", "-q"], project, env)
-    assert tests.returncode == 0, tests.stdout + tests.stderr
-    assert " passed" in tests.stdout and "failed" not in tests.stdout
-    assert "skipped" in tests.stdout  # the GPU tests, with their reasons
-
-    doctor = run([uv_bin, "run", "--locked", "cpu_demo-doctor", "--json"], project, env)
-    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
-    report = json.loads(doctor.stdout)
-    assert report["ok"] is True
-    assert report["torch"] == f"{version}+cpu"
-    assert report["build"] == "cpu" and report["build_source"] == "pytorch-index"
-    assert report["expected"] == {"": "cpu"}
-    module = run([uv_bin, "run", "--locked", "python", "-m", "cpu_demo.doctor"], project, env)
-    assert module.returncode == 0 and "result         OK" in module.stdout, module.stdout
-
-    # CI's install path: the locked environment with torch from the CPU index, in a fresh venv.
-    subprocess.run(["rm", "-rf", str(project / ".venv")], check=True)
-    ci_env = {**env, "PYTORCH_CPU_INDEX": (index / "cpu").as_uri()}
-    script = run(
-        ["bash", "scripts/sync-cpu.sh"],
-        project,
-        {**ci_env, "PATH": f"{Path(uv_bin).parent}:{env['PATH']}"},
-    )
-    assert script.returncode == 0, script.stdout + script.stderr
-    ci_tests = run([uv_bin, "run", "--no-sync", "pytest", "-q"], project, ci_env)
-    assert ci_tests.returncode == 0, ci_tests.stdout + ci_tests.stderr
-    ci_doctor = run([uv_bin, "run", "--no-sync", "cpu_demo-doctor", "--json"], project, ci_env)
-    assert json.loads(ci_doctor.stdout)["build"] == "cpu", ci_doctor.stdout
 
 
 def test_doctor_flags_a_build_other_than_the_expected(template_dir: Path, tmp_path: Path) -> None:
