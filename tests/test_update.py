@@ -8,17 +8,19 @@ places the README calls safe, and a committed uv.lock before it is updated, neve
 
 from __future__ import annotations
 
+import subprocess
 import tomllib
 from pathlib import Path
 from typing import Any
 
 import copier
 import pytest
+from packaging.requirements import Requirement
 
 from compat.model import Compat, load
 from compat.releases import releases
 from tests.support.interpreters import find_python
-from tests.support.lock import run_lock
+from tests.support.lock import lock_environment, resolution_pin, run_lock
 from tests.support.project import answers_of
 from tests.support.versions import commit_all, git, tagged_template
 
@@ -271,3 +273,60 @@ def test_template_needs_no_trust() -> None:
     text = (ROOT / "copier.yml").read_text()
     for key in ("_tasks", "_migrations", "_jinja_extensions"):
         assert f"\n{key}:" not in text
+
+
+# Where `uv add` writes, each a package sorting before torch, beside it, and after it.
+ADDED = ("einops", "torchmetrics", "tqdm")
+
+
+# Every mode; and torch alone, whose list uv finds sorted, so it inserts a package before torch.
+ADD_CASES = {**MODES, "pypi-torch-alone": {"torch_packages": []}}
+
+
+@pytest.mark.parametrize("mode", list(ADD_CASES))
+def test_uv_add_then_an_update_that_moves_torch_merges_cleanly(
+    mode: str, template_repo: Path, tmp_path: Path, stand_in: Path, uv_bin: str, compat: Compat,
+) -> None:
+    """The user adds packages with `uv add` (uv keeps a sorted list sorted), commits, and moves
+    torch's bound with `copier update --data torch_min=...`: the merge keeps every added line,
+    moves the bound, and leaves no conflict."""
+    data = {**ADD_CASES[mode], "torch_min": _LOWER, "pytorch_index_url": stand_in.as_uri()}
+    project = tmp_path / "project"
+    copier.run_copy(str(template_repo), str(project), data=data, vcs_ref="HEAD", defaults=True,
+                    quiet=True, unsafe=False)
+    git(project, "init", "-q", "-b", "main")
+    commit_all(project, "Render from torch-uv-template")
+    python = find_python(uv_bin, answers_of(project)["python_min"])
+    assert python is not None
+    added = subprocess.run(
+        [uv_bin, "add", "--no-sync", "--python", str(python), *resolution_pin(compat), *ADDED],
+        cwd=project, capture_output=True, text=True, env=lock_environment(), check=False,
+    )
+    assert added.returncode == 0, added.stderr
+    before = tomllib.loads((project / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert {Requirement(r).name for r in before} >= set(ADDED), before
+    commit_all(project, "uv add")
+
+    update(project, {"torch_min": _DEFAULT})
+
+    text = (project / "pyproject.toml").read_text()
+    assert not [line for line in text.splitlines() if line.startswith(CONFLICT_MARKERS)], text
+    pyproject = tomllib.loads(text)
+    after = pyproject["project"]["dependencies"]
+    assert [r for r in after if Requirement(r).name in ADDED] == [
+        r for r in before if Requirement(r).name in ADDED
+    ]
+    first = compat.first_release(_DEFAULT)
+    bounds = [str(Requirement(r).specifier) for r in _torch_requirements(pyproject)]
+    assert bounds and all(b == f">={first.version}" for b in bounds), bounds
+    print(f"{mode}: dependencies after the update:\n" + "\n".join(f"  {r}" for r in after))
+    check_relock(project, uv_bin, compat)
+
+
+def _torch_requirements(pyproject: dict[str, Any]) -> list[str]:
+    """Every versioned torch requirement: in dependencies, extras and groups."""
+    lists = [pyproject["project"]["dependencies"],
+             *pyproject["project"].get("optional-dependencies", {}).values(),
+             *[g for name, g in pyproject.get("dependency-groups", {}).items() if name != "dev"]]
+    return [r for found in lists for r in found
+            if Requirement(r).name == "torch" and Requirement(r).specifier]

@@ -60,11 +60,17 @@ def pytorch_packages(compat: Compat) -> list[str]:
     return ["torch", "torchvision", "torchaudio", *sorted(tritons)]
 
 
-def lock_command(uv: str, python: Path, compat: Compat, *extra: str) -> list[str]:
-    command = [uv, "lock", "--python", str(python), "--exclude-newer", f"{compat.checked}T00:00:00Z"]
+def resolution_pin(compat: Compat) -> list[str]:
+    """Options that pin a resolution to the date the data was checked, the index's packages
+    (which carry no upload date) exempt: for `uv lock` and `uv add` alike."""
+    pin = ["--exclude-newer", f"{compat.checked}T00:00:00Z"]
     for package in pytorch_packages(compat):
-        command += ["--exclude-newer-package", f"{package}=false"]
-    return [*command, *extra]
+        pin += ["--exclude-newer-package", f"{package}=false"]
+    return pin
+
+
+def lock_command(uv: str, python: Path, compat: Compat, *extra: str) -> list[str]:
+    return [uv, "lock", "--python", str(python), *resolution_pin(compat), *extra]
 
 
 def lock_environment() -> dict[str, str]:
