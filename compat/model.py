@@ -169,6 +169,19 @@ class Release:
             python in self.companion_pythons(c, platform, variant) for c in companions
         )
 
+    def pypi_supports(self, python: str, platform: str, companions: tuple[str, ...] = ()) -> bool:
+        """Whether PyPI has this release's torch, and each companion, for `python` on `platform`
+        (a py3 wheel serves every Python)."""
+        if python not in self.python_on.get(platform, ()):
+            return False
+        for package in companions:
+            files = self.companion_files.get(package, {}).get(platform, {})
+            entries = [e for tags in files.values() for e in tags]
+            if not any(e.split("-")[-2] == "py3" for e in entries) and \
+                    python not in python_tags(entries):
+                return False
+        return True
+
     def has_build(self, variant: str, platform: str) -> bool:
         return variant in self.builds and platform in self.builds[variant].platforms
 

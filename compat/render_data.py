@@ -91,6 +91,24 @@ def reserved(compat: Compat) -> dict[str, list[str]]:
     }
 
 
+def choice_values(choices: list[Any] | dict[str, Any]) -> list[Any]:
+    """The values of literal choices: a list, or titles mapped to values or to {value, validator}."""
+    if isinstance(choices, list):
+        return choices
+    return [v["value"] if isinstance(v, dict) else v for v in choices.values()]
+
+
+def kind(question: Any) -> str:
+    """text, choice, list or bool: what a question's answer is."""
+    if not isinstance(question, dict) or not question:
+        return "choice"  # a generated backend question
+    if question.get("type") == "bool":
+        return "bool"
+    if question.get("multiselect"):
+        return "list"
+    return "choice" if "choices" in question else "text"
+
+
 def newest_python(compat: Compat, platform: str) -> str:
     """The newest Python with a torch wheel for `platform` in the newest verified release: what
     CI tests on besides python_min."""
@@ -136,6 +154,7 @@ def offer(compat: Compat, variant: str, platform: str) -> dict[str, Any] | None:
         return None
     found: dict[str, Any] = {
         "first": str(releases[0].version),
+        "f": compat.releases.index(releases[0]),
         "last": str(releases[-1].version),
         "m": minors.index(releases[-1].minor),
     }
@@ -147,6 +166,23 @@ def offer(compat: Compat, variant: str, platform: str) -> dict[str, Any] | None:
                     last[python] = max(last.get(python, -1), minors.index(release.minor))
         last = dict(sorted(last.items(), key=lambda item: Version(item[0])))
         # A companion set that changes nothing is left out: the digest is parsed on every render.
+        if key == "py" or last != found["py"]:
+            found[key] = last
+    return found
+
+
+def pypi_offer(compat: Compat, platform: str) -> dict[str, Any]:
+    """What PyPI offers `platform`, shaped as `offer`: per companion set and Python, the last
+    minor index with PyPI wheels for it."""
+    minors = compat.minors()
+    found: dict[str, Any] = {}
+    for key, companions in COMPANION_SETS.items():
+        last: dict[str, int] = {}
+        for release in compat.releases:
+            for python in release.python_on.get(platform, ()):
+                if release.pypi_supports(python, platform, companions):
+                    last[python] = max(last.get(python, -1), minors.index(release.minor))
+        last = dict(sorted(last.items(), key=lambda item: Version(item[0])))
         if key == "py" or last != found["py"]:
             found[key] = last
     return found
@@ -176,12 +212,27 @@ def digest(compat: Compat, root: Path = ROOT) -> dict[str, Any]:
                 triton.setdefault(variant, {})[platform] = fact.package
     return {
         "answers": list(asked),
+        # What each question takes: its YAML type, which a data file can get wrong.
+        "kinds": {name: kind(q) for name, q in asked.items()},
+        # The choices copier.yml lists literally.
+        "fixed_choices": {
+            name: choice_values(q["choices"])
+            for name, q in asked.items()
+            if isinstance(q, dict) and isinstance(q.get("choices"), (list, dict))
+        },
         "computed": list(dict.fromkeys(["pytorch"] + [
             n for n, q in questions(root).items() if isinstance(q, dict) and q.get("when") is False
         ])),
         "reserved": reserved(compat),
+        # The answers that name builds, checked together (data_fits, data_problems).
+        "build_answers": ["accelerator", *(backend_question(p) for p, x in compat.platforms.items()
+                                           if x.labelled), "extras", "groups", "container"],
         "default_platforms": compat.pypi_platforms(),
         "minors": minors,
+        "verified_minors": [m for m in minors
+                            if all(r.verified for r in compat.releases if r.minor == m)],
+        # Per minor, the index of its first release in `releases`.
+        "minor_first": {m: compat.releases.index(compat.first_release(m)) for m in minors},
         "torch_min": compat.verified_torch_min(),
         "main_build": compat.newest_verified().pypi_build["linux-x86_64"],
         "python": compat.python_choices(),
@@ -230,6 +281,7 @@ def digest(compat: Compat, root: Path = ROOT) -> dict[str, Any]:
             }
             for variant in compat.variants
         },
+        "pypi_offers": {p: pypi_offer(compat, p) for p, x in compat.platforms.items() if x.pypi},
         "bounds": {
             minor: {
                 "torch": str(compat.first_release(minor).version),

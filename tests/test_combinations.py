@@ -74,7 +74,8 @@ def test_required_environments_fail_a_platform_without_wheels(
     rendered = pyproject.read_text()
     python = python_for(uv_bin, answers_of(project)["python_min"])
     no_wheels = re.compile(
-        r"has no `platform_machine == 'aarch64' and sys_platform == 'linux'`-compatible wheels"
+        r"has no `(python_full_version < '[0-9.]+' and )?platform_machine == 'aarch64' and "
+        r"sys_platform == 'linux'`-compatible wheels"
     )
 
     result = run_lock(uv_bin, project, python, compat)

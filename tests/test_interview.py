@@ -5,9 +5,6 @@ here are chosen from the data where they name builds, so a new release changes n
 
 from __future__ import annotations
 
-import io
-import os
-import re
 import subprocess
 import sys
 import tomllib
@@ -39,6 +36,7 @@ _RETIRED, _RETIRED_LAST = next(  # a variant whose last Linux x86_64 build is no
 )
 _AFTER_RETIRED = _COMPAT.minors()[_COMPAT.minors().index(_RETIRED_LAST[-1].minor) + 1]
 _OLDEST_PYTHON = _COMPAT.python_choices()[0]
+_NEWEST_PYTHON = _COMPAT.python_choices()[-1]
 # A platform without torch on PyPI, and one whose builds ship torch alone (no companions).
 _NO_PYPI = [p for p, info in _COMPAT.platforms.items() if not info.pypi]
 _TORCH_ALONE = [p for p in _COMPAT.platforms if any(
@@ -138,7 +136,10 @@ REFUSED: list[tuple[str, dict[str, Any], str, list[str]]] = [
     ("fragment-in-the-mirror", {**PLATFORM, "pytorch_index_url": 'https://evil.example/simple"#'},
      "pytorch_index_url", ["not an http(s)"]),
     ("credentials-in-the-mirror", {**PLATFORM, "pytorch_index_url": "https://me:secret@x.org/whl"},
-     "pytorch_index_url", ["no credentials"]),
+     "pytorch_index_url", ["carries credentials", "answer the URL alone (https://x.org/whl)",
+                           "UV_INDEX_PYTORCH_CU130_USERNAME", "UV_INDEX_PYTORCH_CU130_PASSWORD"]),
+    ("token-in-the-mirror", {**PLATFORM, "pytorch_index_url": "https://x.org/whl?token=abc"},
+     "pytorch_index_url", ["carries credentials or a query", "(https://x.org/whl)"]),
     ("vertical-tab", {"description": "a\x0bb"}, "description", ["control character"]),
     ("escape", {"description": "a\x1b[31mb"}, "description", ["control character"]),
     ("delete", {"author_name": "a\x7fb"}, "author_name", ["control character"]),
@@ -156,11 +157,14 @@ REFUSED: list[tuple[str, dict[str, Any], str, list[str]]] = [
     ("description-too-long", {"description": "d" * 600}, "description", ["use at most 512"]),
     ("runner-label-with-a-space", {"gpu_runner_label": "gpu a100"}, "gpu_runner_label",
      ["is not a runner label"]),
-    *[(f"{p}-in-pypi-mode", {"platforms": [p]}, "accelerator_mode",
-       [f"PyPI has no torch for {p}", "choose accelerator_mode=platform"]) for p in _NO_PYPI],
+    *[(f"{p}-in-pypi-mode", {"platforms": [p], "accelerator_mode": "pypi"}, "accelerator_mode",
+       [f"PyPI has no torch for {p}"]) for p in _NO_PYPI],
     *[(f"{p}-with-a-companion", {**PLATFORM, "platforms": [p], "torch_packages": ["torchvision"]},
-       "accelerator_mode", [f"no build serves {p} with these answers", "no torchvision wheels",
-                            f"drop {p} from platforms"]) for p in _TORCH_ALONE],
+       "torch_packages", [f"no torchvision wheels for {p}", "its builds ship torch alone"])
+      for p in _TORCH_ALONE],
+    *[(f"{p}-for-a-python-it-lacks", {**PLATFORM, "platforms": [p], "python_min": _NEWEST_PYTHON},
+       "platforms", [f"no build for Python {_NEWEST_PYTHON}", "supports Python"])
+      for p in _NO_PYPI if _NEWEST_PYTHON not in _COMPAT.releases[-1].pythons(p, "cpu")],
     ("container-without-linux", {"platforms": ["macos-arm64"], "container": True},
      "accelerator_mode", ["container builds a Linux image", "drop container"]),
 ]
@@ -252,54 +256,3 @@ def test_names_default_from_the_folder(
     project = render(template_dir, tmp_path / folder, {})
     assert pyproject_of(project)["project"]["name"] == project_name
     assert (project / "src" / package_name / "__init__.py").is_file()
-
-
-def test_the_prompt_offers_what_works_and_its_reasons_fit_80_columns(
-    template_dir: Path, tmp_path: Path
-) -> None:
-    """In copier's real interactive prompt (a pseudo-terminal of 80 columns): a backend question
-    lists only the builds that serve its platform, and a torch_min no release of the chosen
-    Python has is shown disabled, with a reason that fits the line."""
-    pexpect = pytest.importorskip("pexpect")
-    env = {"TERM": "xterm", "PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path)}
-    child = pexpect.spawn(
-        sys.executable,
-        ["-m", "copier", "copy", str(template_dir), str(tmp_path / "project")],
-        dimensions=(40, 80),
-        encoding="utf-8",
-        timeout=60,
-        env=env,
-    )
-    screen = io.StringIO()
-    child.logfile_read = screen
-    for question in ["Project name", "Import name", "One-line description", "Author name",
-                     "Author email", "License"]:
-        child.expect(question)
-        child.send("\r")
-    child.expect("Oldest Python")
-    child.send("\x1b[A\x1b[A\r")  # up to the oldest Python offered
-    child.expect("Oldest torch")
-    child.send("\r")
-    for question in ["Companion packages", "Platforms the project"]:
-        child.expect(question)
-        child.send("\r")
-    child.expect("How the project picks")
-    child.send("\x1b[B\r")  # down to "platform"
-    for question in ["Main build", "Build for Linux x86_64", "Build for Linux aarch64",
-                     "Build for Windows x86_64", "Add GitHub Actions", "Add a Dockerfile", "Base URL",
-                     "Label of a self-hosted"]:
-        child.expect(question)
-        child.send("\r")
-    child.expect(pexpect.EOF)
-    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen.getvalue())
-    lines = [line for chunk in shown.split("\r") for line in chunk.split("\n")]
-    compat = load()
-    oldest = compat.python_choices()[0]
-    refused = [r.minor for r in compat.releases if oldest not in r.python]
-    if refused:
-        # questionary marks a disabled choice with "- " and shows its reason after the label.
-        reason = [line for line in lines if f"- {refused[-1]} (needs Python" in line]
-        assert reason and all(len(line) <= 80 for line in reason), reason
-    windows = shown.split("Build for Windows x86_64", 1)[1].split("Add GitHub Actions", 1)[0]
-    assert "rocm" not in windows and "cpu" in windows
-    assert (tmp_path / "project" / "pyproject.toml").is_file()

@@ -227,7 +227,7 @@ def test_the_template_readme_recipe_renders_and_updates(tmp_path: Path) -> None:
                   if line.strip().startswith("uv run copier copy") and "--vcs-ref HEAD" in line)
     checkout = tmp_path / "checkout"
     subprocess.run(["git", "clone", "-q", str(ROOT), str(checkout)], check=True)
-    # The recipe renders a checkout's uncommitted state too: this working tree's.
+    # This working tree's template, committed as the recipe asks.
     for part in TEMPLATE_PARTS:
         target = checkout / part
         if target.is_dir():
@@ -235,6 +235,7 @@ def test_the_template_readme_recipe_renders_and_updates(tmp_path: Path) -> None:
         else:
             target.unlink(missing_ok=True)
     copy_template(checkout)
+    commit_all(checkout, "The working tree")
     command = recipe.replace("uv run copier", f"{sys.executable} -m copier")
     done = subprocess.run(["bash", "-c", command], cwd=checkout, capture_output=True, text=True,
                           check=False)

@@ -15,10 +15,12 @@ from typing import Any
 
 import copier
 import pytest
+import yaml
 from packaging.requirements import Requirement
 
 from compat.model import Compat, load
 from compat.releases import releases
+from tests.conftest import EVIDENCE
 from tests.support.interpreters import find_python
 from tests.support.lock import lock_environment, resolution_pin, run_lock
 from tests.support.project import answers_of
@@ -330,3 +332,68 @@ def _torch_requirements(pyproject: dict[str, Any]) -> list[str]:
              *[g for name, g in pyproject.get("dependency-groups", {}).items() if name != "dev"]]
     return [r for found in lists for r in found
             if Requirement(r).name == "torch" and Requirement(r).specifier]
+
+
+# Answers are the user's data: the corpus of what each release accepted ---------------------------
+
+CORPUS = yaml.safe_load((Path(__file__).parent / "corpus/recorded_answers.yml").read_text("utf-8"))
+
+
+def _corpus_cases() -> list[Any]:
+    if isinstance(FOUND, str):
+        return [pytest.param("none", {}, "kept", marks=pytest.mark.skip(reason=FOUND))]
+    released = {r.version for r in FOUND}
+    cases = []
+    for version, entries in CORPUS.items():
+        for n, entry in enumerate(entries):
+            marks = [] if version in released else [pytest.mark.skip(
+                reason=f"{version} is in the corpus but not in CHANGELOG.md")]
+            cases.append(pytest.param(version, entry["answers"], entry["expect"], marks=marks,
+                                      id=f"{version}-{n}"))
+    return cases
+
+
+@pytest.mark.parametrize(("release", "given", "expect"), _corpus_cases())
+def test_an_update_keeps_every_recorded_answer_or_stops_before_changing_anything(
+    release: str, given: dict[str, Any], expect: Any, template_repo: Path, tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    project = tmp_path / "project"
+    copier.run_copy(str(template_repo), str(project), data=given, vcs_ref=release, defaults=True,
+                    quiet=True, unsafe=False)
+    git(project, "init", "-q", "-b", "main")
+    commit_all(project, "Render")
+    recorded = answers_of(project)
+    for key, value in given.items():
+        assert recorded[key] == value, f"{release} did not record {key} as given"
+    head = git(project, "rev-parse", "HEAD")
+
+    if expect == "kept":
+        update(project)
+        after = answers_of(project)
+        changed = {k: (v, after.get(k)) for k, v in recorded.items()
+                   if not k.startswith("_") and k in after and after[k] != v}
+        assert changed == {}, f"answers replaced by the update: {changed}"
+        check_user_work_survived_markers(project)
+        outcome = "kept"
+    else:
+        with pytest.raises(ValueError) as stopped:
+            update(project)
+        message = str(stopped.value)
+        for phrase in expect["stopped"]:
+            assert phrase in message, message
+        # Nothing changed: not a file, not the answers.
+        assert git(project, "status", "--porcelain") == ""
+        assert git(project, "rev-parse", "HEAD") == head
+        assert answers_of(project) == recorded
+        outcome = "stopped: " + message.split(": ", 1)[1][:160]
+    request.node.user_properties.append((
+        EVIDENCE, f"update corpus {release} {sorted(given)}: {outcome}"))
+
+
+def check_user_work_survived_markers(project: Path) -> None:
+    for path in project.rglob("*"):
+        if ".git" in path.relative_to(project).parts or not path.is_file():
+            continue
+        lines = path.read_text(errors="replace").splitlines()
+        assert not any(line.startswith(CONFLICT_MARKERS) for line in lines), path

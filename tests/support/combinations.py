@@ -21,19 +21,23 @@ from functools import cache
 from typing import Any
 
 from compat.model import Compat, load
-from compat.render_data import backend_question, questions
+from compat.render_data import backend_question, choice_values, questions
 
 PYPI = "pypi"
 
 
 def fixed_choices(question: str) -> list[str]:
     """The values of a question whose choices copier.yml lists literally."""
-    choices = questions()[question]["choices"]
-    return list(choices.values()) if isinstance(choices, dict) else list(choices)
+    return choice_values(questions()[question]["choices"])
 
 
 def question_default(question: str) -> Any:
     return questions()[question]["default"]
+
+
+# The companions the interview defaults to where every selected platform's builds have them
+# (its default is a Jinja expression: []) where one platform's builds ship torch alone).
+DEFAULT_COMPANIONS = ("torchvision",)
 
 
 @dataclass(frozen=True)
@@ -88,7 +92,7 @@ def _newest_minor_serving(
 
 def _sweep(compat: Compat, python_min: str, variant: str, **extra: Any) -> list[Combination]:
     """One variant as the main build, in "platform" mode on every platform it can go with."""
-    companions = tuple(extra.get("torch_packages", question_default("torch_packages")))
+    companions = tuple(extra.get("torch_packages", DEFAULT_COMPANIONS))
     torch_min = compat.verified_torch_min()
     if variant not in compat.usable_variants(list(compat.platforms), torch_min, python_min,
                                              companions):
@@ -110,7 +114,7 @@ def _sweep(compat: Compat, python_min: str, variant: str, **extra: Any) -> list[
             platforms=subset,
             python_min=python_min,
             torch_min=torch_min,
-            **extra,
+            **{"torch_packages": list(companions), **extra},
         )
         for subset in dict.fromkeys(map(tuple, subsets))
     ]
@@ -121,7 +125,7 @@ def all_combinations(compat: Compat | None = None) -> list[Combination]:
     compat = compat or load()
     python_default = question_default("python_min")
     torch_default = compat.verified_torch_min()
-    companions = tuple(question_default("torch_packages"))
+    companions = DEFAULT_COMPANIONS
     modes = fixed_choices("accelerator_mode")
     subsets = platform_subsets(compat)
     found: dict[str, Combination] = {}

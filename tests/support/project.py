@@ -64,7 +64,11 @@ def lock_contract(project: Path) -> ModuleType:
 
 def answers_of(project: Path) -> dict[str, Any]:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return yaml.load((project / ".copier-answers.yml").read_text(encoding="utf-8"), Loader=loader)
+    answers = yaml.load((project / ".copier-answers.yml").read_text(encoding="utf-8"),
+                        Loader=loader)
+    # Not asked where no platform's builds have companions, so not recorded: torch alone.
+    answers.setdefault("torch_packages", [])
+    return answers
 
 
 def pyproject_of(project: Path) -> dict[str, Any]:
@@ -108,6 +112,27 @@ def expected_builds(compat: Compat, answers: dict[str, Any]) -> dict[str | None,
         for name in compat.variants
         if name in names
     }
+
+
+def python_bound(compat: Compat, answers: dict[str, Any], platform: str,
+                 builds: dict[str | None, dict[str, str]]) -> str:
+    """The first Python that one of the platform's builds has no wheel for, from torch_min on,
+    with the companions: where the project's lock stops."""
+    companions = tuple(answers["torch_packages"])
+    tops = []
+    for by_platform in builds.values():
+        build = by_platform[platform]
+        served = [
+            python
+            for release in compat.releases_from(answers["torch_min"])
+            for python in (release.python_on.get(platform, ()) if build == PYPI
+                           else release.pythons(platform, build))
+            if (release.pypi_supports(python, platform, companions) if build == PYPI
+                else release.has_build(build, platform)
+                and release.supports(python, platform, build, companions))
+        ]
+        tops.append(max(int(p.split(".")[1]) for p in served) + 1)
+    return f"3.{min(tops)}"
 
 
 def environment(compat: Compat, platform: str, python: str, extra: str = "") -> dict[str, str]:
@@ -217,13 +242,19 @@ def check_project(
         assert index["explicit"] is True
         assert index["url"] == f"{base}/{variant}"
 
-    # The lock covers, and requires wheels for, exactly the selected platforms.
+    # The lock covers, and requires wheels for, exactly the selected platforms, and on each the
+    # Pythons below the first that one of its builds has no torch wheel for.
     uv = pyproject["tool"]["uv"]
     for key in ("environments", "required-environments"):
         for platform in compat.platforms:
             env = environment(compat, platform, python_min)
             matching = [m for m in uv[key] if holds(m, env)]
             assert len(matching) == (1 if platform in selected else 0), (key, platform, matching)
+            if platform in selected:
+                bound = python_bound(compat, answers, platform, builds)
+                below = f"3.{int(bound.split('.')[1]) - 1}"
+                assert holds(matching[0], environment(compat, platform, below)), (key, below)
+                assert not holds(matching[0], environment(compat, platform, bound)), (key, bound)
     assert uv["required-version"].startswith(">=")
 
     # Sets exclude one another; a group project installs its main build by default.
