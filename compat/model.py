@@ -82,12 +82,12 @@ class Platform:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Variant:
     name: str
     family: str
     cuda: str | None = None
-    arch: tuple[str, ...] = ()
+    arch: dict[str, tuple[str, ...]] = field(default_factory=dict)  # per platform
 
     @property
     def label(self) -> str:
@@ -182,6 +182,10 @@ class Release:
                 return False
         return True
 
+    def inferred(self, variant: str) -> bool:
+        """Whether this release's build of `variant` is inferred (I), not seen."""
+        return variant in self.builds and self.builds[variant].confidence == "I"
+
     def has_build(self, variant: str, platform: str) -> bool:
         return variant in self.builds and platform in self.builds[variant].platforms
 
@@ -194,11 +198,16 @@ class Release:
         return f"=={self.version}" if given is None else given
 
     def facts(self) -> Iterator[tuple[str, dict[str, Any]]]:
-        """The facts that decide whether this release can be the default torch_min."""
+        """The facts that decide whether this release can be the default torch_min: its
+        Pythons, companions, PyPI's builds, Tritons, and the index variants a default answer
+        uses (cpu, and PyPI's build, the main build). Another inferred variant is marked where
+        it is offered, and keeps only itself from being a default."""
         raw = self.raw
         yield "python", raw["python"]
+        defaults = {"cpu", *(fact["value"] for fact in raw["pypi_build"].values())}
         for name, fact in raw["variants"].items():
-            yield f"variants.{name}", fact
+            if name in defaults:
+                yield f"variants.{name}", fact
         for package in COMPANIONS:
             yield package, raw[package]
         for platform, fact in raw["pypi_build"].items():
@@ -511,7 +520,8 @@ def parse(raw: dict[str, Any]) -> Compat:
         },
         variants={
             name: Variant(
-                name, v["family"], v.get("cuda"), tuple(v.get("arch", {}).get("value", ()))
+                name, v["family"], v.get("cuda"),
+                {p: tuple(fact["value"]) for p, fact in v.get("arch", {}).items()},
             )
             for name, v in raw["variants"].items()
         },

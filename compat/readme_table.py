@@ -53,7 +53,8 @@ def table(compat: Compat) -> str:
     for release in reversed(compat.releases):
         cells = [str(release.version), _python(release, compat)]
         for platform in platforms:
-            names = [v for v, b in release.builds.items() if platform in b.platforms]
+            names = [v + (" (I)" if release.inferred(v) else "")
+                     for v, b in release.builds.items() if platform in b.platforms]
             cells.append(", ".join(names) if compat.platforms[platform].labelled else
                          "PyPI's build")
         cells += [release.torchvision, release.torchaudio,
@@ -61,11 +62,34 @@ def table(compat: Compat) -> str:
         rows.append("| " + " | ".join(cells) + " |")
     note = (
         "\nV: verified from a primary source; V2: primary but indirect; I: inferred or assumed "
-        "(the facts in brackets; such a release is never the default torch_min). macOS gets "
+        "(the facts in brackets; such a release is never the default torch_min; a build marked "
+        "(I) is offered as inferred, and never a default). macOS gets "
         "PyPI's build, the only one there is; PyPI's Windows and macOS builds are CPU builds. "
         "Sources: `compat/pytorch.yml`."
     )
-    return "\n".join(rows) + "\n" + note
+    return "\n".join(rows) + "\n" + note + "\n\n" + arch_table(compat)
+
+
+def arch_table(compat: Compat) -> str:
+    """The GPU architectures each CUDA build's wheels carry, per platform: what the doctor checks
+    a GPU against."""
+    platforms = [p for p in compat.platforms
+                 if any(p in v.arch for v in compat.variants.values())]
+    header = ["CUDA build", *(compat.platforms[p].title for p in platforms)]
+    rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for name, variant in reversed(compat.variants.items()):
+        if not variant.arch:
+            continue
+        cells = [name]
+        for platform in platforms:
+            fact = compat.raw["variants"][name]["arch"].get(platform)
+            cells.append(f"{' '.join(fact['value'])} ({fact['confidence']})" if fact else "")
+        rows.append("| " + " | ".join(cells) + " |")
+    return (
+        "GPU architectures of the CUDA builds (`torch.cuda.get_arch_list()`, read from PyPI's "
+        "wheels where they are V): `sm_XY` runs on compute capability X.Y and later minors of X, "
+        "`compute_XY` (PTX) on X.Y and newer.\n\n" + "\n".join(rows)
+    )
 
 
 def render_readme(text: str, compat: Compat) -> str:

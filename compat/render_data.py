@@ -158,6 +158,10 @@ def offer(compat: Compat, variant: str, platform: str) -> dict[str, Any] | None:
         "last": str(releases[-1].version),
         "m": minors.index(releases[-1].minor),
     }
+    # Whether the data infers some of its builds rather than saw them (the first such release).
+    inferred = [r for r in releases if r.inferred(variant)]
+    if inferred:
+        found["i"] = compat.releases.index(inferred[0])
     for key, companions in COMPANION_SETS.items():
         last: dict[str, int] = {}
         for release in releases:
@@ -257,7 +261,8 @@ def digest(compat: Compat, root: Path = ROOT) -> dict[str, Any]:
         "families": {name: f["title"] for name, f in compat.raw["families"].items()},
         "family_platforms": {family: compat.platforms_of_family(family) for family in compat.raw["families"]},
         "variants": {
-            name: {"family": v.family, **({"arch": list(v.arch)} if v.arch else {})}
+            name: {"family": v.family,
+                   **({"arch": {p: list(a) for p, a in v.arch.items()}} if v.arch else {})}
             for name, v in compat.variants.items()
         },
         "offers_on": {

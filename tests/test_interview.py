@@ -248,6 +248,10 @@ def test_accepted_index_urls(template_dir: Path, tmp_path: Path) -> None:
         # A folder named like a module: the default package name takes a prefix, not the module.
         ("collections", "collections", "my_collections"),
         ("TorchGen", "torchgen", "my_torchgen"),
+        # A long folder name: the package name keeps the first 40 characters.
+        ("a-very-long-project-name-for-the-protein-folding-experiments",
+         "a-very-long-project-name-for-the-protein-folding-experiments",
+         "a_very_long_project_name_for_the_protein"),
     ],
 )
 def test_names_default_from_the_folder(

@@ -257,8 +257,13 @@ def test_the_template_readme_recipe_renders_and_updates(tmp_path: Path) -> None:
 
 # Names and free text as Hypothesis draws them ---------------------------------------------------
 
-PROJECT_NAME = st.from_regex(r"\A[A-Za-z0-9](?:[A-Za-z0-9._-]{0,30}[A-Za-z0-9])?\Z")
-PACKAGE_NAME = st.one_of(st.none(), st.from_regex(r"\A[a-z_][a-z0-9_]{0,20}\Z"))
+# Up to the lengths the interview takes (100 and 40), and a little beyond.
+PROJECT_NAME = st.one_of(
+    st.from_regex(r"\A[A-Za-z0-9](?:[A-Za-z0-9._-]{0,30}[A-Za-z0-9])?\Z"),
+    st.from_regex(r"\A[a-z][a-z0-9-]{90,100}[a-z]\Z"),
+)
+PACKAGE_NAME = st.one_of(st.none(), st.from_regex(r"\A[a-z_][a-z0-9_]{0,20}\Z"),
+                         st.from_regex(r"\A[a-z][a-z0-9_]{35,41}\Z"))
 DESCRIPTION = st.one_of(
     st.just(""),
     st.text(max_size=60),

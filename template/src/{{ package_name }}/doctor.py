@@ -207,12 +207,14 @@ def serves(capability: tuple[int, int], arch_list: list[str]) -> bool:
 def serving_builds(
     expected: dict[str, Any], platform: str | None, capability: tuple[int, int]
 ) -> list[str]:
-    """The CUDA builds this project could use on this platform whose architectures serve it."""
+    """The CUDA builds this project could use on this platform whose architectures, as built
+    for this platform (aarch64 builds carry fewer), serve it."""
     available = expected.get("available", {}).get(platform or "", [])
     return [
-        build
-        for build, arch in expected.get("arch", {}).items()
-        if build in available and serves(capability, arch)
+        str(build)
+        for build, by_platform in expected.get("arch", {}).items()
+        if build in available
+        and serves(capability, by_platform.get(platform or "", []))
     ]
 
 
