@@ -155,6 +155,7 @@ class PyPIRelease:
     files: dict[str, dict[str, list[str]]]  # {platform: {platform tag: [python-abi]}}
     requires_dist: tuple[str, ...] = ()
     metadata_file: str = ""
+    requires_python: str | None = None
 
 
 PyPIRecord = dict[str, dict[str, PyPIRelease]]  # {project: {version: release}}
@@ -178,12 +179,16 @@ def _files(compat: Compat, files: list[pypi.File]) -> dict[str, dict[str, list[s
 
 
 def observe_pypi(compat: Compat, base: str = pypi.SIMPLE_URL) -> PyPIRecord | None:
-    """PyPI's releases of torch (from the data's first on), of the companions and Tritons the
-    data names, each with its files and, for torch and the companions, one wheel's METADATA."""
+    """PyPI's releases of torch (from the data's first on), of the companions (those the data
+    names, and any newer one: a companion can be published between torch releases, as torchaudio
+    2.11.1 was) and of the Tritons the data names, each with its files and, for torch and the
+    companions, one wheel's METADATA."""
     first = compat.releases[0].version
+    named = {package: {r.companion(package) for r in compat.releases} for package in COMPANIONS}
+    newest = {package: max(map(Version, versions)) for package, versions in named.items()}
     wanted = {
-        "torchvision": {r.torchvision for r in compat.releases},
-        "torchaudio": {r.torchaudio for r in compat.releases},
+        "torchvision": named["torchvision"],
+        "torchaudio": named["torchaudio"],
         "triton": {t.version for r in compat.releases for t in r.triton.values()
                    if t.family == "cuda"},
     }
@@ -196,10 +201,15 @@ def observe_pypi(compat: Compat, base: str = pypi.SIMPLE_URL) -> PyPIRecord | No
                 version = file.version
                 if project == "torch" and (not _is_release(version) or Version(version) < first):
                     continue
-                if project != "torch" and version not in wanted[project]:
+                newer = (project in COMPANIONS and _is_release(version)
+                         and Version(version) > newest[project])
+                if project != "torch" and version not in wanted[project] and not newer:
                     continue
                 by_version[version].append(file)
-            record[project] = {v: PyPIRelease(_files(compat, fs)) for v, fs in by_version.items()}
+            record[project] = {
+                v: PyPIRelease(_files(compat, fs), requires_python=fs[0].requires_python)
+                for v, fs in by_version.items()
+            }
             if project != "triton":
                 for version, files in by_version.items():
                     linux = [f for f in files if platform_of(compat, f.tag.split("-")[2])
@@ -408,6 +418,20 @@ def compare_pypi(compat: Compat, record: PyPIRecord) -> list[Finding]:
                     f"the data says {release.companion_torch_requirement(package) or 'none'}",
                     release=version, variant=package,
                 ))
+    for package in COMPANIONS:
+        named = {r.companion(package) for r in compat.releases}
+        for version in sorted(set(record.get(package, {})) - named, key=Version):
+            found = record[package][version]
+            requirement = next((str(Requirement(r).specifier) for r in found.requires_dist
+                                if Requirement(r).name == "torch"), "")
+            findings.append(Finding(
+                "new companion",
+                f"{package} {version} on PyPI (torch{requirement or ' any'}; Python "
+                f"{_span(_pythons(found.files)) if _pythons(found.files) else 'any (py3)'}): no "
+                "release of the data names it; give it to the torch release it came with",
+                variant=package, release=version, value=found.files,
+                source=f"pypi:{package}=={version}",
+            ))
     for version, release in record.get("triton", {}).items():
         if release.files != canonical_files(compat.pypi_files("triton", version)):
             findings.append(Finding("pypi files", f"triton {version}: PyPI's files differ",
@@ -602,6 +626,30 @@ def _assumed(fact: Any, version: str) -> Any:
     return copy.deepcopy(fact)
 
 
+def coverage(compat: Compat, record: PyPIRecord | None = None) -> list[str]:
+    """Where a release's companions do not cover every Python torch has on a platform, from the
+    data's files, and what PyPI's Requires-Python of each companion excludes: for review when a
+    release is added (these are facts, not disagreements)."""
+    lines = []
+    for release in compat.releases:
+        for package in COMPANIONS:
+            for platform, pythons in release.python_on.items():
+                files = release.companion_files.get(package, {}).get(platform, {})
+                entries = [e for tags in files.values() for e in tags]
+                if any(e.split("-")[-2] == "py3" for e in entries):
+                    continue
+                missing = [p for p in pythons if p not in python_tags(entries)]
+                if missing:
+                    lines.append(f"torch {release.version} on {platform}: {package} "
+                                 f"{release.companion(package)} has no wheel for Python "
+                                 f"{', '.join(missing)}")
+    for package in COMPANIONS:
+        for version, found in sorted((record or {}).get(package, {}).items()):
+            if found.requires_python and "!=" in found.requires_python:
+                lines.append(f"{package} {version} requires Python {found.requires_python}")
+    return lines
+
+
 def report(findings: list[Finding]) -> str:
     if not findings:
         return "compat/pytorch.yml matches the index and PyPI."
@@ -648,6 +696,10 @@ def main(argv: list[str] | None = None) -> int:
             merged[finding.release or ""] = finding
     findings = [f for f in findings if f.kind != "new release" or merged.get(f.release or "") is f]
     print(report(findings))
+    notes = coverage(compat, record)
+    if notes:
+        print(f"{len(notes)} note(s) on companion coverage, for review:")
+        print("\n".join(f"  {note}" for note in notes))
     if args.write and findings:
         write(findings, observed, args.data)
         print(f"wrote {args.data}: review the diff, then run the tests")

@@ -5,6 +5,7 @@ holds only the changed facts. Every version below is derived from the data."""
 
 from __future__ import annotations
 
+import copy
 import difflib
 import shutil
 from pathlib import Path
@@ -16,9 +17,11 @@ from compat import refresh
 from compat.model import DATA_FILE, load, parse, read_raw
 from tests.support.refresh_fixture import (
     Change,
+    add_companion,
     add_cuda,
     add_release,
     everything,
+    next_companion,
     next_cuda,
     next_release,
     observed_world,
@@ -54,6 +57,32 @@ def test_a_new_variant_appears(tmp_path: Path) -> None:
         f"changed: torch {newest} {variant}: the index has linux-x86_64, windows-x86_64; "
         "the data says nothing (-)",
     ]
+
+
+def test_a_companion_published_between_torch_releases_is_reported(tmp_path: Path) -> None:
+    """torchaudio 2.11.1 came out with torch 2.15.0 and the data never knew: a companion release
+    the data names nowhere is reported with its torch requirement and Pythons."""
+    version = next_companion(RAW)
+    found = findings(tmp_path, add_companion)
+    assert [(f.kind, f.variant, f.release) for f in found] == [
+        ("new companion", "torchaudio", version)]
+    assert "no release of the data names it" in found[0].text
+
+
+def test_coverage_names_a_companion_that_lacks_a_python_of_its_torch() -> None:
+    """The data's own gaps, for review: torch's Pythons on a platform that its companion's
+    wheels do not cover."""
+    raw = copy.deepcopy(RAW)
+    newest = raw["releases"][-1]
+    package = "torchvision"
+    files = raw["pypi_files"][package][newest[package]["value"]]["files"]
+    top = max(load().releases[-1].python_on["linux-x86_64"], key=lambda p: int(p.split(".")[1]))
+    files["linux-x86_64"] = {"manylinux_2_28_x86_64": [
+        f"cp{p.replace('.', '')}-cp{p.replace('.', '')}"
+        for p in load().releases[-1].python_on["linux-x86_64"] if p != top]}
+    notes = refresh.coverage(parse(raw))
+    assert any(f"torch {newest['version']} on linux-x86_64: {package}" in n and top in n
+               for n in notes), notes
 
 
 def test_a_variant_is_retired(tmp_path: Path) -> None:
@@ -183,7 +212,10 @@ def test_contributing_shows_the_report_of_the_fixture(
     lines = capsys.readouterr().out.strip().splitlines()
     contributing = (Path(__file__).resolve().parent.parent / "CONTRIBUTING.md").read_text()
     # The kinds and shape of each line; CONTRIBUTING's example names the versions of its day.
-    for line in lines[1:]:
+    findings_part = lines[1:next((i for i, line in enumerate(lines) if "note(s)" in line),
+                                 len(lines))]
+    for line in findings_part:
         kind = line.split()[0]
         assert f"  {kind}" in contributing, f"CONTRIBUTING.md shows no {kind!r} line"
     assert "difference(s) between compat/pytorch.yml and the index / PyPI:" in contributing
+    assert "note(s) on companion coverage, for review:" in contributing

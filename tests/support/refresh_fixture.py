@@ -60,7 +60,9 @@ def pypi_simple(compat: Compat, dest: Path) -> Path:
             if project == "torch":
                 requires = _torch_requires(compat, version)
             elif project in COMPANIONS:
-                release = next(r for r in compat.releases if r.companion(project) == version)
+                # A companion no release names yet is shaped like the newest release's.
+                release = next((r for r in compat.releases if r.companion(project) == version),
+                               compat.releases[-1])
                 needed = release.companion_torch_requirement(project)
                 requires = [f"torch{needed}"] if needed else []
             for tags in entry["files"].values():
@@ -155,6 +157,26 @@ def add_release(raw: dict[str, Any]) -> None:
         for entry in entries:
             if raw["releases"][-2]["version"] in entry["torch"]:
                 entry["torch"] = [*entry["torch"], version]
+
+
+def next_companion(raw: dict[str, Any], package: str = "torchaudio") -> str:
+    """A release of `package` after the newest the data names."""
+    newest = max((r[package]["value"] for r in raw["releases"]),
+                 key=lambda v: tuple(map(int, v.split("."))))
+    major, minor, patch = newest.split(".")
+    return f"{major}.{minor}.{int(patch) + 1}"
+
+
+def add_companion(raw: dict[str, Any], package: str = "torchaudio") -> None:
+    """PyPI publishes a companion between torch releases, as torchaudio 2.11.1 came."""
+    version = next_companion(raw, package)
+    platforms = [p for p, info in raw["platforms"].items() if info["pypi"]]
+    tags = {"linux-x86_64": "manylinux_2_28_x86_64", "linux-aarch64": "manylinux_2_28_aarch64",
+            "windows-x86_64": "win_amd64", "macos-arm64": "macosx_14_0_arm64"}
+    raw["pypi_files"][package][version] = {
+        "files": {p: {tags[p]: ["py3-none"]} for p in platforms if p in tags},
+        "source": f"pypi:{package}=={version}", "confidence": "V",
+    }
 
 
 def everything(raw: dict[str, Any]) -> None:
