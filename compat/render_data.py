@@ -259,6 +259,12 @@ def digest(compat: Compat, root: Path = ROOT) -> dict[str, Any]:
             for name, p in compat.platforms.items()
         },
         "families": {name: f["title"] for name, f in compat.raw["families"].items()},
+        # The collective backend of each family's builds (and the release that brought it).
+        "backends": {
+            name: {"backend": f["backend"]["value"],
+                   **({"from": f["backend"]["from"]} if "from" in f["backend"] else {})}
+            for name, f in compat.raw["families"].items()
+        },
         "family_platforms": {family: compat.platforms_of_family(family) for family in compat.raw["families"]},
         "variants": {
             name: {"family": v.family,

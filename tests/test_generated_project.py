@@ -44,6 +44,7 @@ RENDERS: dict[str, dict[str, Any]] = {
         "backend_windows_x86_64": "cpu",
         "gpu_runner_label": "gpu-h100",
         "torch_packages": ["torchvision", "torchaudio"],
+        "launcher": "slurm",
     },
     "extras-with-cpu": {
         "accelerator_mode": "extras",
@@ -54,6 +55,7 @@ RENDERS: dict[str, dict[str, Any]] = {
         "accelerator_mode": "extras",
         "extras": [next(v for v in SERVING if v.startswith("cu")), newest("rocm")],
         "gpu_runner_label": "a100",
+        "launcher": "slurm",
     },
     "groups": {
         "accelerator_mode": "groups",
@@ -511,3 +513,34 @@ def test_lock_contract_fails_on_a_lock_that_drifted(
     result = contract(project)
     assert result.returncode == 1
     assert f"expected the {gpu} build" in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize("name", [n for n, data in RENDERS.items() if data.get("launcher")])
+def test_the_slurm_script_passes_shellcheck_and_checks_before_it_runs(
+    projects: dict[str, Path], name: str
+) -> None:
+    """One torchrun per node with a c10d rendezvous on the first node, the locked environment
+    once per node (or the image), and the distributed doctor before the user's command."""
+    project = projects[name]
+    script = project / "scripts/slurm.sbatch"
+    assert os.access(script, os.X_OK)
+    for check in (["bash", "-n", str(script)], [str(Path(sys.executable).parent / "shellcheck"),
+                                                 str(script)]):
+        result = subprocess.run(check, capture_output=True, text=True, check=False)
+        assert result.returncode == 0, result.stdout + result.stderr
+    text = script.read_text()
+    package = answers_of(project)["package_name"]
+    assert "--rdzv-backend=c10d" in text and '--rdzv-endpoint="$HEAD_NODE:$PORT"' in text
+    doctor = text.index(f'run "${{launch[@]}}" -m {package}.doctor --distributed')
+    assert doctor < text.index('run "${launch[@]}" "$@"')
+    if RENDERS[name].get("container"):
+        assert "--container-image" in text
+    else:
+        assert "UV_PROJECT_ENVIRONMENT" in text and "srun uv sync --locked" in text
+    build = RENDERS[name].get("backend_linux_x86_64") or RENDERS[name].get("extras", ["cpu"])[0]
+    assert ("--gpus-per-node" in text) == (build != "cpu"), text
+    assert "## On a cluster" in (project / "README.md").read_text()
+
+
+def test_no_slurm_script_unless_asked(projects: dict[str, Path]) -> None:
+    assert not (projects["pypi"] / "scripts/slurm.sbatch").exists()

@@ -16,6 +16,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,11 +99,13 @@ class Walk:
     def run(self, where: str, command: str, extra_env: dict[str, str] | None = None
             ) -> subprocess.CompletedProcess[str]:
         # GitHub's Linux runners run `run:` steps with `bash -e`.
+        started = time.perf_counter()
         done = subprocess.run(
             ["bash", "-e", "-c", command], cwd=self.project, capture_output=True, text=True,
             env={**self.env, **(extra_env or {})}, check=False,
         )
-        self.steps.append(Step(where, command, "ran", done.stdout + done.stderr))
+        elapsed = time.perf_counter() - started
+        self.steps.append(Step(where, command, f"ran ({elapsed:.1f} s)", done.stdout + done.stderr))
         assert done.returncode == 0, f"{where}: `{command}` failed:\n{done.stdout}{done.stderr}"
         return done
 
@@ -161,7 +164,7 @@ def fences(text: str) -> list[str]:
 
 # Which README commands run here, and why the others cannot --------------------------------------
 
-NEEDS_TORCH = re.compile(r"^uv run .*(python -c .*import torch|-doctor|pytest)")
+NEEDS_TORCH = re.compile(r"^uv run .*(python -c .*import torch|-doctor|\.doctor|pytest)")
 CUDA_FROM_PYPI = "downloads PyPI's CUDA build of torch on Linux (gigabytes)"
 
 
@@ -170,6 +173,8 @@ def readme_decision(command: str, answers: dict[str, Any], docker: str | None) -
     error: each new README command needs a decision here."""
     if command.startswith("docker "):
         return docker
+    if command.startswith("sbatch "):
+        return "needs a Slurm cluster (sbatch); shellcheck checks the script it runs"
     if command.startswith("pip install"):
         return ("installs into an environment uv does not manage, from PyPI or the index "
                 "(gigabytes of wheels); the same requirements and indexes are locked and synced "

@@ -21,6 +21,7 @@ import argparse
 import importlib
 import importlib.metadata
 import json
+import os
 import platform as platform_module
 import re
 import shutil
@@ -437,8 +438,27 @@ def main(argv: list[str] | None = None) -> int:
         help="the build that must be installed here (cpu, cu130, pypi, ...), instead of "
         "the one the project configures for this platform",
     )
+    parser.add_argument(
+        "--distributed",
+        action="store_true",
+        help="under torchrun: check that every rank has the same build and lock, and that "
+        "an all-reduce and a barrier run",
+    )
+    parser.add_argument(
+        "--backend",
+        help="with --distributed: the collective backend (default: the build's; gloo "
+        "checks the rendezvous on the CPU)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=120.0,
+        help="with --distributed: seconds to wait for the other ranks (default 120)",
+    )
     args = parser.parse_args(argv)
     expected = load_expected()
+    if args.distributed:
+        return _distributed(args, expected)
     torch, import_error = _import_torch()
     report = diagnose(
         expected,
@@ -455,6 +475,34 @@ def main(argv: list[str] | None = None) -> int:
     else:
         _print(report)
     return 0 if report.ok else 1
+
+
+def _distributed(args: argparse.Namespace, expected: dict[str, Any]) -> int:
+    """The check of a torchrun job (cluster.py); rank 0 prints the verdict."""
+    from . import cluster
+
+    if not cluster.under_torchrun(os.environ):
+        print(cluster.launch_hint(__package__ or "package"), file=sys.stderr)
+        return 2
+    torch, import_error = _import_torch()
+    if torch is None:
+        print(f"torch does not import: {import_error}", file=sys.stderr)
+        return 1
+    build, _ = classify(
+        distribution_version() or torch.__version__,
+        getattr(torch.version, "cuda", None),
+        getattr(torch.version, "hip", None),
+        bool(getattr(torch.version, "xpu", None)),
+    )
+    summary = cluster.run(
+        torch, expected, build, os.environ, args.timeout, args.backend
+    )
+    if os.environ.get("RANK") == "0":
+        if args.json:
+            print(json.dumps({**asdict(summary), "ok": summary.ok}, indent=2))
+        else:
+            print(cluster.render(summary))
+    return 0 if summary.ok else 1
 
 
 if __name__ == "__main__":
