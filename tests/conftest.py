@@ -37,6 +37,18 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["UV_CACHE_DIR"] = cache
 
 
+# The longest tests first: with them last, one worker runs them alone at the end.
+SLOW_FIRST = ("test_journey.py", "test_prompt.py", "test_update.py", "test_refresh.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        return SLOW_FIRST.index(name) if name in SLOW_FIRST else len(SLOW_FIRST)
+
+    items.sort(key=rank)
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     cache = config.stash.get(UV_CACHE, None)
     if cache:
