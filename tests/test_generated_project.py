@@ -19,7 +19,8 @@ from packaging.version import Version
 from compat.model import Compat, load
 from compat.render_data import questions
 from tests.support.interpreters import python_for
-from tests.support.lock import REAL_INDEX_URL, lock_environment, real_index_reachable, run_lock
+from tests.support.journey import docker_unavailable
+from tests.support.lock import lock_environment, run_lock
 from tests.support.project import answers_of, expected_builds, render
 from tests.support.workflows import schema_check, tool, unpinned_actions, zizmor
 
@@ -236,21 +237,6 @@ def test_no_container_unless_asked(projects: dict[str, Path]) -> None:
         "container"
         not in yaml.safe_load((project / ".github/workflows/ci.yml").read_text())["jobs"]
     )
-
-
-def docker_unavailable() -> str | None:
-    """Why a container cannot be built here, or None."""
-    try:
-        info = subprocess.run(["docker", "info"], capture_output=True, text=True, check=False)
-    except OSError:
-        return "no docker client on this machine"
-    if info.returncode != 0:
-        return "no Docker daemon reachable (docker info failed)"
-    if not real_index_reachable():
-        return (
-            f"the image installs from the real PyTorch index, and {REAL_INDEX_URL} is unreachable"
-        )
-    return None
 
 
 def test_container_image_builds_and_its_doctor_passes(

@@ -34,6 +34,7 @@ from tests.support.journey import (
     REAL_PYTHON,
     Walk,
     ci_steps,
+    docker_unavailable,
     fences,
     find_links_wheel,
     readme_commands,
@@ -97,16 +98,6 @@ def index(stand_in: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return real_index(stand_in, WHEEL, tmp_path_factory.mktemp("real-index") / "whl")
 
 
-def docker_unavailable() -> str:
-    try:
-        info = subprocess.run(["docker", "info"], capture_output=True, text=True, check=False)
-    except OSError:
-        return "no docker client on this machine"
-    if info.returncode != 0:
-        return "no Docker daemon reachable (docker info failed)"
-    return "the image installs from the real PyTorch index, which the journeys do not use"
-
-
 def _check_build(project: Path, walk: Walk, package: str) -> None:
     walk.run("user", "uv build --out-dir dist")
     wheel = next((project / "dist").glob("*.whl"))
@@ -163,7 +154,8 @@ def test_a_rendered_project_runs_its_own_steps(
         assert _real_torch(walk), walk.report()
 
     # Every README command, in order.
-    docker = docker_unavailable()
+    docker = docker_unavailable() or (
+        "the journey's project locks against a stand-in index, which an image build cannot reach")
     for command in readme_commands(project):
         reason = readme_decision(command, recorded, docker)
         if reason is None and NEEDS_TORCH.match(command) and not _real_torch(walk):

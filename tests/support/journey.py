@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from tests.support.lock import lock_environment
+from tests.support.lock import REAL_INDEX_URL, lock_environment, real_index_reachable
 
 # What pip's configuration names as local wheel folders; a real torch CPU wheel may lie there.
 WHEEL_GLOB = "torch-*+cpu-cp311-cp311-*x86_64.whl"
@@ -75,6 +75,19 @@ def real_index(stand_in: Path, wheel: Path | None, dest: Path) -> Path:
         encoding="utf-8",
     )
     return dest
+
+
+def docker_unavailable() -> str | None:
+    """Why a container cannot be built here, or None."""
+    try:
+        info = subprocess.run(["docker", "info"], capture_output=True, text=True, check=False)
+    except OSError:
+        return "no docker client on this machine"
+    if info.returncode != 0:
+        return "no Docker daemon reachable (docker info failed)"
+    if not real_index_reachable():
+        return f"the image installs from the real PyTorch index, and {REAL_INDEX_URL} is unreachable"
+    return None
 
 
 # Running what the project says -----------------------------------------------------------------
