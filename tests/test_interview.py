@@ -226,17 +226,48 @@ def test_free_text_answers_give_valid_toml(template_dir: Path, tmp_path: Path, t
 
 
 def test_accepted_index_urls(template_dir: Path, tmp_path: Path) -> None:
+    # Platform mode's main build, as the data names it (PyPI's Linux build of the default).
+    main = _COMPAT.newest_verified().pypi_build["linux-x86_64"]
     for n, url in enumerate(
         [
             "https://mirror.example.org:8443/pytorch/whl/",
             "http://10.0.0.5/whl",
             "file:///srv/share/whl",
+            "file:///C:/pytorch/whl",
         ]
     ):
         project = render(template_dir, tmp_path / str(n), {**PLATFORM, "pytorch_index_url": url})
         pyproject = tomllib.loads((project / "pyproject.toml").read_text())
         urls = {i["url"] for i in pyproject["tool"]["uv"]["index"]}
-        assert urls == {url.rstrip("/") + "/cu130"}, urls
+        assert urls == {url.rstrip("/") + f"/{main}"}, urls
+
+
+def test_a_windows_share_mirror_renders_validates_and_locks(
+    template_dir: Path, tmp_path: Path, stand_in: Path, uv_bin: str
+) -> None:
+    """file:///C:/... as a Windows user answers it: pyproject.toml is valid, and the lock of the
+    configuration works once each index reaches a share. This machine has no C: drive, so each
+    index is re-pointed with `uv lock --index`, which drops `explicit`: the stand-in's decoys
+    are then exempt from the date pin like its other files."""
+    from validate_pyproject import api
+
+    from tests.support.interpreters import python_for
+    from tests.support.lock import run_lock
+    from tests.support.project import answers_of
+    from tests.support.stand_in import DECOYS
+
+    data = {**PLATFORM, "backend_windows_x86_64": "cpu", "pytorch_index_url": "file:///C:/pytorch/whl"}
+    project = render(template_dir, tmp_path / "project", data)
+    pyproject = pyproject_of(project)
+    api.Validator()(pyproject)
+    names = [i["name"] for i in pyproject["tool"]["uv"]["index"]]
+    assert all(i["url"].startswith("file:///C:/pytorch/whl/") for i in pyproject["tool"]["uv"]["index"])
+    repoint = [arg for name in names for arg in
+               ("--index", f"{name}={stand_in.as_uri()}/{name.removeprefix('pytorch-')}")]
+    python = python_for(uv_bin, answers_of(project)["python_min"])
+    exempt = [arg for decoy in DECOYS for arg in ("--exclude-newer-package", f"{decoy}=false")]
+    result = run_lock(uv_bin, project, python, _COMPAT, *repoint, *exempt)
+    assert result.returncode == 0, result.stderr
 
 
 @pytest.mark.parametrize(
