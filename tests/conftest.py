@@ -15,15 +15,17 @@ import uv
 from compat.model import Compat, load
 from tests.support import render_cache
 from tests.support.lock import (
+    DISTINCT_LOCK,
     REAL_INDEX_SWITCH,
     REAL_INDEX_URL,
+    SHARED_LOCKS,
     real_index_reachable,
     real_index_requested,
 )
 from tests.support.project import copy_template
 from tests.support.stand_in import write_index
 
-UV_CACHE = pytest.StashKey[str]()
+RUN_FOLDERS = pytest.StashKey[list[str]]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -31,10 +33,13 @@ def pytest_configure(config: pytest.Config) -> None:
     # Every uv the tests run shares one cache that this run starts empty: what an earlier run (or
     # the machine) left in a cache can never decide a lock, and a fresh machine sees what this
     # run sees. The controller makes it; xdist's workers inherit the environment.
+    # The combinations' locks, one per distinct project, live for the run alone too.
     if not hasattr(config, "workerinput"):
         cache = tempfile.mkdtemp(prefix="torch-uv-template-uv-cache-")
-        config.stash[UV_CACHE] = cache
+        locks = tempfile.mkdtemp(prefix="torch-uv-template-locks-")
+        config.stash[RUN_FOLDERS] = [cache, locks]
         os.environ["UV_CACHE_DIR"] = cache
+        os.environ[SHARED_LOCKS] = locks
 
 
 # The longest tests first: with them last, one worker runs them alone at the end.
@@ -50,9 +55,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    cache = config.stash.get(UV_CACHE, None)
-    if cache:
-        shutil.rmtree(cache, ignore_errors=True)
+    for folder in config.stash.get(RUN_FOLDERS, []):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -94,12 +98,15 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     counts: Counter[str] = Counter()
     skips: list[str] = []
     lines: list[str] = []
+    distinct: set[str] = set()
     for outcome in ("passed", "failed", "skipped"):
         for report in terminalreporter.stats.get(outcome, []):
             name = getattr(report, "nodeid", "").split("::")[-1].split("[")[0]
             for key, value in getattr(report, "user_properties", []):
                 if key == EVIDENCE and report.when == "call":
                     lines.append(value)
+                if key == DISTINCT_LOCK and report.when == "call":
+                    distinct.add(value)
             if name not in COUNTED or report.when not in ("call", "setup"):
                 continue
             counts[outcome] += 1
@@ -113,6 +120,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(
             f"{COUNTED['test_combination']}: {counts['passed']} passed, {counts['failed']} failed, "
             f"{counts['skipped']} skipped"
+        )
+        terminalreporter.write_line(
+            f"distinct projects among them (byte-identical pyproject.toml share one lock): "
+            f"{len(distinct)} locked"
         )
     for line in lines:
         terminalreporter.write_line(line)

@@ -14,8 +14,10 @@ decide a lock. Network mode always goes online: checking the live index is its p
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import shutil
 import subprocess
 import tomllib
 import urllib.request
@@ -92,6 +94,37 @@ def run_lock(
         return run()
     offline = run("--offline")
     return offline if offline.returncode == 0 else run()
+
+
+# Where this run keeps one lock per distinct project (tests/conftest.py sets it for the run).
+SHARED_LOCKS = "TORCH_UV_TEMPLATE_SHARED_LOCKS"
+# The property a combination test records its lock's key under, for the run's summary.
+DISTINCT_LOCK = "distinct lock"
+
+
+def lock_once(
+    uv: str, project: Path, python: Path, compat: Compat
+) -> tuple[subprocess.CompletedProcess[str] | None, str]:
+    """Lock `project`, or copy in the lock this run already made of a byte-identical project.
+
+    uv lock reads only pyproject.toml (which names the index) and the interpreter it is given, so
+    two projects alike in both get the same lock; the key is their digest. Returns the lock run,
+    None where the lock was shared, and the key. A failed lock is never shared."""
+    key = hashlib.sha256(
+        (project / "pyproject.toml").read_bytes() + b"\0" + str(python).encode()
+    ).hexdigest()[:16]
+    store = os.environ.get(SHARED_LOCKS)
+    stored = Path(store, f"{key}.lock") if store else None
+    if stored and stored.is_file():
+        shutil.copyfile(stored, project / "uv.lock")
+        return None, key
+    result = run_lock(uv, project, python, compat)
+    if stored and result.returncode == 0:
+        # Two workers may lock the same project at once: each writes whole, the last one wins.
+        partial = stored.with_suffix(f".{os.getpid()}")
+        shutil.copyfile(project / "uv.lock", partial)
+        os.replace(partial, stored)
+    return result, key
 
 
 # Reading a uv.lock ----------------------------------------------------------------------------
