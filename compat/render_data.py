@@ -192,6 +192,26 @@ def pypi_offer(compat: Compat, platform: str) -> dict[str, Any]:
     return found
 
 
+def serving(compat: Compat) -> tuple[dict[str, Any], list[list[str]]]:
+    """The variants that serve each platform, decided here by `Compat.serves` (the tests' oracle
+    too) for every torch_min, python_min and companion set: per platform, minor and Python, one
+    row number per set of COMPANION_SETS, in its order; and the rows, row 0 empty."""
+    rows: dict[tuple[str, ...], int] = {(): 0}
+    table: dict[str, Any] = {}
+    for platform in compat.platforms:
+        for minor in compat.minors():
+            for python in compat.python_choices():
+                found = [
+                    rows.setdefault(tuple(v for v in compat.variants
+                                          if compat.serves(v, platform, minor, python, companions)),
+                                    len(rows))
+                    for companions in COMPANION_SETS.values()
+                ]
+                if any(found):
+                    table.setdefault(platform, {}).setdefault(minor, {})[python] = found
+    return table, [list(row) for row in rows]
+
+
 def digest(compat: Compat, root: Path = ROOT) -> dict[str, Any]:
     minors = compat.minors()
     asked = {
@@ -205,6 +225,7 @@ def digest(compat: Compat, root: Path = ROOT) -> dict[str, Any]:
         if p.labelled:
             asked.setdefault(backend_question(name), {})
     newest = compat.releases[-1]
+    serve, rows = serving(compat)
     # Per variant and platform, the Triton package of the newest release built for it, where that
     # release's build requires one there.
     triton: dict[str, dict[str, str]] = {}
@@ -271,6 +292,10 @@ def digest(compat: Compat, root: Path = ROOT) -> dict[str, Any]:
                    **({"arch": {p: list(a) for p, a in v.arch.items()}} if v.arch else {})}
             for name, v in compat.variants.items()
         },
+        # serve[platform][minor][python][n]: the row of the variants that serve the platform
+        # with companion set n (torch alone; torchvision; torchaudio; both). Absent: none.
+        "serve": serve,
+        "rows": rows,
         "offers_on": {
             platform: [v for v in compat.variants if offer(compat, v, platform)]
             for platform in compat.platforms
