@@ -142,7 +142,8 @@ def test_interview_choices_derive_from_the_data(compat: Compat) -> None:
 
 
 def test_the_render_data_is_generated_from_the_data() -> None:
-    """includes/pytorch-data.yml and includes/backends.yml: regenerate, compare."""
+    """includes/pytorch-data.yml, includes/backends.yml and README.md's tables: regenerate,
+    compare."""
     for path, text in render_data.documents(parse(read_raw())).items():
         assert (ROOT / path).read_text(encoding="utf-8") == text, (
             f"{path} is stale: run uv run python -m compat.render_data"
@@ -166,11 +167,16 @@ def test_no_second_copy_of_the_version_table() -> None:
     assert {path: found for path, found in offenders.items() if found} == {}
 
 
-def test_readme_table_is_generated_from_the_data(compat: Compat) -> None:
+def test_readme_tables_are_generated_from_the_data_and_the_questions(compat: Compat) -> None:
     current = README.read_text(encoding="utf-8")
-    assert render_readme(current, compat) == current, "run: uv run python -m compat.readme_table"
+    assert render_readme(current, compat) == current, "run: uv run python -m compat.render_data"
     newest = compat.releases[-1]
     assert f"| {newest.version} |" in current
+    # Every question the interview can ask has its row, the ones a hand-kept table forgot too.
+    for name, question in questions().items():
+        asked = not (isinstance(question, dict) and question.get("when") is False)
+        key = "backend_<platform>" if name.startswith("backend_") else name
+        assert (f"| `{key}` |" in current) == asked, name
 
 
 def test_the_interview_reads_in_100_columns() -> None:

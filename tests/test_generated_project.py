@@ -17,7 +17,7 @@ import yaml
 from packaging.version import Version
 
 from compat.model import Compat, load
-from compat.render_data import questions
+from compat.questions import questions
 from tests.support.interpreters import python_for
 from tests.support.journey import docker_unavailable
 from tests.support.lock import lock_environment, run_lock

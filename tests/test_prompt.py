@@ -22,7 +22,7 @@ from jinja2 import Environment
 from packaging.version import Version
 
 from compat.model import load
-from compat.render_data import questions
+from compat.questions import questions
 from tests.support.project import copy_template
 
 COLUMNS = 80

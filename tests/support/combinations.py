@@ -21,7 +21,8 @@ from functools import cache
 from typing import Any
 
 from compat.model import Compat, load
-from compat.render_data import backend_question, choice_values, questions
+from compat.questions import choice_values, questions
+from compat.render_data import backend_question
 
 PYPI = "pypi"
 
