@@ -18,6 +18,7 @@ from packaging.version import Version
 
 from compat.model import Compat, load
 from compat.questions import questions
+from tests.support.combinations import fixed_choices
 from tests.support.interpreters import python_for
 from tests.support.journey import docker_unavailable
 from tests.support.lock import lock_environment, run_lock
@@ -277,6 +278,20 @@ def test_container_image_builds_and_its_doctor_passes(
 def test_license_file_matches_the_answer(projects: dict[str, Path]) -> None:
     assert (projects["pypi"] / "LICENSE").read_text().startswith("MIT License")
     assert "Apache License" in (projects["one-platform"] / "LICENSE").read_text()
+
+
+def test_every_license_choice_has_its_own_text(template_dir: Path, tmp_path: Path) -> None:
+    """One file per license in includes/licenses/: each choice renders its own, whole, with the
+    holder where the license names one."""
+    texts = {}
+    for license in fixed_choices("license"):
+        source = (template_dir / "includes" / "licenses" / f"{license}.txt").read_text()
+        project = render(template_dir, tmp_path / license / "project",
+                         {"license": license, "author_name": "Ada Lovelace"})
+        texts[license] = (project / "LICENSE").read_text()
+        assert texts[license].endswith(".\n") or texts[license].endswith("CONDITIONS\n"), license
+        assert ("Copyright (c) Ada Lovelace" in texts[license]) == ("{{ holder }}" in source)
+    assert len(set(texts.values())) == len(texts)
 
 
 # The doctor, the groups mode and the lock contract ---------------------------------------------
