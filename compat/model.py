@@ -349,19 +349,6 @@ class Compat:
         }
         return [p for p in self.platforms if p in found]
 
-    def triton_for(self, variant: str, torch_min: str) -> Triton | None:
-        """The index-only Triton package of the newest release at or after torch_min that has
-        `variant` (ROCm and XPU builds; CUDA's `triton` comes from PyPI)."""
-        family = self.variants[variant].family
-        if family == "cuda":
-            return None
-        found = [
-            r.triton[family]
-            for r in self.releases_from(torch_min)
-            if variant in r.builds and family in r.triton
-        ]
-        return found[-1] if found else None
-
     def runtime_of(self, variant: str, version: Version) -> RuntimeEntry | None:
         """What a CUDA build of `variant` for torch `version` requires from PyPI, besides triton."""
         return next(
@@ -386,11 +373,6 @@ class Compat:
             if ok:
                 admitted.add(release.companion(package))
         return admitted
-
-    def default_accelerator(self, platforms: list[str], torch_min: str, python_min: str) -> str:
-        candidate = self.newest_verified().pypi_build["linux-x86_64"]
-        usable = self.usable_variants(platforms, torch_min, python_min)
-        return candidate if candidate in usable else "cpu"
 
     def pypi_files(self, project: str, version: str) -> dict[str, dict[str, list[str]]]:
         """PyPI's wheels of one release: {platform: {platform tag: [python-abi tags]}}."""
