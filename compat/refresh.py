@@ -2,7 +2,8 @@
 
     uv run python -m compat.refresh            # report what the data lacks or gets wrong
     uv run python -m compat.refresh --check    # the same, exit 1 if anything is reported
-    uv run python -m compat.refresh --write    # the same, and write the corrections
+    uv run python -m compat.refresh --write    # the same, write the corrections into the data
+                                               # and regenerate every file made from it
 
 The index: `<index>/torch/` (every torch file of every variant: new variants show up there by their
 local label), then `<index>/<variant>/torch/` for each variant. PyPI: the listings of torch,
@@ -14,7 +15,10 @@ on each platform, its NVIDIA runtime pins and triton pin, and the companions' to
 written fact records its source (the index listing, or the PyPI file it was read from). What
 neither shows (a new release's companions, Triton packages) is carried over from the previous
 release and marked I: such a release is not the default torch_min until a maintainer confirms it.
-Differences in runtime pins are reported for review, not written.
+So is what a new variant or build lacks (a CUDA build's runtime, a new variant's GPU
+architectures). Differences in runtime pins are reported for review, not written. Then the files
+generated from the data (compat.render_data: the digest, the backend questions, README's tables)
+are written again, so that a release is this one command.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from compat import pypi
+from compat import pypi, render_data
 from compat.model import (
     COMPANIONS,
     DATA_FILE,
@@ -498,13 +502,12 @@ def write(findings: list[Finding], observed: Observed, path: Path = DATA_FILE) -
     for finding in findings:
         release = by_version.get(finding.release or "")
         if finding.kind == "new variant" and finding.variant:
-            entry: dict[str, Any] = {"family": _family(finding.variant)}
-            if entry["family"] == "cuda":
-                digits = finding.variant[2:]
-                entry["cuda"] = f"{digits[:-1]}.{digits[-1]}"
-            if "cuda" in entry:
-                entry["cuda"] = _quoted(entry["cuda"])
-            document["variants"][finding.variant] = _flow(entry)
+            variants = document["variants"]
+            family = _family(finding.variant)
+            # After the newest variant of its family, where the data keeps them in release order.
+            kin = [i for i, v in enumerate(variants.values()) if v.get("family") == family]
+            variants.insert(kin[-1] + 1 if kin else len(variants), finding.variant,
+                            _new_variant(document, finding.variant))
         elif finding.kind == "new release" and finding.release and release is None:
             previous = json.loads(json.dumps(releases[-1]))
             version = finding.release
@@ -520,8 +523,8 @@ def write(findings: list[Finding], observed: Observed, path: Path = DATA_FILE) -
             })
             index_names = [*document["variants"], *sorted(variants)]
             new["variants"] = CommentedMap(
-                (v, _flow({"platforms": _platforms(compat, variants[v]),
-                           "source": "index-listing", "confidence": "V2"}))
+                (v, _listed_build(compat, variants[v], previous["variants"].get(v, {}),
+                                  new["python"]["value"]))
                 for v in dict.fromkeys(index_names) if v in variants
             ) or CommentedMap(
                 (v, _flow({**b, "source": "assumed", "confidence": "I",
@@ -536,20 +539,6 @@ def write(findings: list[Finding], observed: Observed, path: Path = DATA_FILE) -
             if finding.value:
                 document["pypi_files"]["torch"][_quoted(version)] = _files_entry(
                     finding.value, finding.source)
-            # Its CUDA builds' runtime: the previous release's, until its METADATA says otherwise.
-            for variant, entries in document.get("runtime", {}).items():
-                if variant not in new["variants"]:
-                    continue
-                carried = next((e for e in reversed(entries) if previous["version"] in e["torch"]),
-                               None)
-                if carried is not None:
-                    entries.append(CommentedMap([
-                        ("torch", _flow([_quoted(version)])),
-                        ("requires", copy.deepcopy(carried["requires"])),
-                        ("source", "assumed"),
-                        ("confidence", "I"),
-                        ("settle", f"the Requires-Dist of torch {version} on {INDEX_URL}/{variant}/torch/"),
-                    ]))
         elif finding.kind == "python" and release is not None:
             release["python"]["value"] = _flow(finding.pythons)
             release["python"]["source"] = finding.source
@@ -598,12 +587,93 @@ def write(findings: list[Finding], observed: Observed, path: Path = DATA_FILE) -
                     fact.pop("settle", None)
             else:
                 variants.pop(finding.variant, None)
+    _carry_runtime(document)
     out = io.StringIO()
     yaml.dump(document, out)
     # A blank line between releases, as the file keeps them.
     text = re.sub(r"\n(\n?)(  - version: )", lambda m: "\n\n" + m.group(2), out.getvalue())
     path.write_text(text.replace("releases:\n\n  - version:", "releases:\n  - version:"),
                     encoding="utf-8")
+
+
+def _new_variant(document: Any, variant: str) -> Any:
+    """A variant the index names and the data does not: its family and version from its name;
+    a CUDA variant's GPU architectures carried over from the newest CUDA variant, marked I."""
+    family = _family(variant)
+    entry: dict[str, Any] = {"family": family}
+    digits = re.fullmatch(r"(?:cu|rocm)([0-9.]+)", variant)
+    if family == "cuda" and digits:
+        entry["cuda"] = _quoted(f"{digits[1][:-1]}.{digits[1][-1]}")
+    elif family == "rocm" and digits:
+        entry["rocm"] = _quoted(digits[1])
+    newest = next((v for name, v in reversed(list(document["variants"].items()))
+                   if v.get("family") == family and "arch" in v and name != variant), None)
+    if newest is None:
+        return _flow(entry)
+    from ruamel.yaml.comments import CommentedMap
+
+    mapped = CommentedMap(entry)
+    mapped["arch"] = CommentedMap(
+        (platform, _flow({"value": list(fact["value"]), "source": "assumed", "confidence": "I",
+                          "settle": f"torch.cuda.get_arch_list() of a {variant} build on {platform}"}))
+        for platform, fact in newest["arch"].items()
+    )
+    return mapped
+
+
+def _listed_build(compat: Compat, found: dict[str, set[str]], previous: dict[str, Any],
+                  pythons: list[str]) -> Any:
+    """A new release's build as its index listing shows it: its platforms and, where a platform
+    has fewer Pythons than the release, that platform's. Which platforms ship torch without
+    companions the torch listing cannot show: carried over from the previous release."""
+    platforms = _platforms(compat, found)
+    entry: dict[str, Any] = {"platforms": platforms}
+    narrower = {p: sorted(found[p], key=Version) for p in platforms
+                if found[p] and sorted(found[p], key=Version) != sorted(pythons, key=Version)}
+    if narrower:
+        entry["python"] = narrower
+    alone = [p for p in previous.get("without_companions", []) if p in platforms]
+    if alone:
+        entry["without_companions"] = alone
+    flowed = _flow({**entry, "source": "index-listing", "confidence": "V2"})
+    for key in ("python",):
+        if key in flowed:
+            flowed[key] = _flow({p: [_quoted(v) for v in vs] for p, vs in flowed[key].items()})
+            flowed[key].fa.set_flow_style()
+    return flowed
+
+
+def _carry_runtime(document: Any) -> None:
+    """Every CUDA build needs its runtime (what its wheels require from PyPI). Where the data has
+    none, the nearest known one is carried over, marked I: the same variant's for the previous
+    release, else the newest CUDA variant's for the same release."""
+    from ruamel.yaml.comments import CommentedMap
+
+    runtime = document["runtime"]
+
+    def entry_for(variant: str, version: str) -> Any:
+        return next((e for e in runtime.get(variant, []) if version in map(str, e["torch"])), None)
+
+    releases = [str(r["version"]) for r in document["releases"]]
+    for position, release in enumerate(document["releases"]):
+        version = str(release["version"])
+        cuda = [v for v in release["variants"]
+                if document["variants"].get(v, {}).get("family") == "cuda"]
+        for variant in cuda:
+            if entry_for(variant, version) is not None:
+                continue
+            earlier = [entry_for(variant, v) for v in reversed(releases[:position])]
+            beside = [entry_for(v, version) for v in reversed(cuda) if v != variant]
+            carried = next((e for e in [*earlier, *beside] if e is not None), None)
+            if carried is None:
+                continue
+            runtime.setdefault(variant, []).append(CommentedMap([
+                ("torch", _flow([_quoted(version)])),
+                ("requires", copy.deepcopy(carried["requires"])),
+                ("source", "assumed"),
+                ("confidence", "I"),
+                ("settle", f"the Requires-Dist of torch {version} on {INDEX_URL}/{variant}/torch/"),
+            ]))
 
 
 def _companion_version(document: Any, finding: Finding) -> str:
@@ -702,7 +772,13 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(f"  {note}" for note in notes))
     if args.write and findings:
         write(findings, observed, args.data)
-        print(f"wrote {args.data}: review the diff, then run the tests")
+        print(f"wrote {args.data}")
+        # The files generated from the data, in the checkout the data file belongs to.
+        root = args.data.resolve().parent.parent
+        if (root / "copier.yml").is_file():
+            for path in render_data.write(root, parse(read_raw(args.data))):
+                print(f"wrote {path}")
+        print("review the diff, then run the tests")
     return 1 if args.check and findings else 0
 
 

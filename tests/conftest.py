@@ -26,6 +26,8 @@ from tests.support.project import copy_template
 from tests.support.stand_in import write_index
 
 RUN_FOLDERS = pytest.StashKey[list[str]]()
+# The uv cache of the outermost run, for the runs it starts.
+RUN_CACHE = "TORCH_UV_TEMPLATE_RUN_CACHE"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -35,15 +37,20 @@ def pytest_configure(config: pytest.Config) -> None:
     # run sees. The controller makes it; xdist's workers inherit the environment.
     # The combinations' locks, one per distinct project, live for the run alone too.
     if not hasattr(config, "workerinput"):
-        cache = tempfile.mkdtemp(prefix="torch-uv-template-uv-cache-")
         locks = tempfile.mkdtemp(prefix="torch-uv-template-locks-")
-        config.stash[RUN_FOLDERS] = [cache, locks]
-        os.environ["UV_CACHE_DIR"] = cache
+        config.stash[RUN_FOLDERS] = [locks]
+        # A run this run starts (tests/test_release.py) uses its cache: it too started empty.
+        cache = os.environ.get(RUN_CACHE)
+        if cache is None:
+            cache = tempfile.mkdtemp(prefix="torch-uv-template-uv-cache-")
+            config.stash[RUN_FOLDERS].append(cache)
+        os.environ["UV_CACHE_DIR"] = os.environ[RUN_CACHE] = cache
         os.environ[SHARED_LOCKS] = locks
 
 
 # The longest tests first: with them last, one worker runs them alone at the end.
-SLOW_FIRST = ("test_journey.py", "test_prompt.py", "test_update.py", "test_refresh.py")
+SLOW_FIRST = ("test_journey.py", "test_release.py", "test_prompt.py", "test_update.py",
+              "test_refresh.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

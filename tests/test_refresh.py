@@ -182,11 +182,12 @@ def test_write_brings_the_data_in_line_and_changes_only_what_changed(tmp_path: P
     assert retired_variant(RAW) not in written.release(RAW["releases"][-1]["version"]).builds
     assert "# Windows reports AMD64" in data.read_text()  # comments kept
     assert findings(tmp_path / "again", everything, data) == []
-    # The diff is the facts: one line less for the retired variant, one more for the new one,
-    # the new release, its runtime and PyPI's files; nothing reindented.
+    # The diff is the facts: one line less for the retired variant; the new variant with its GPU
+    # architectures, the new release, the runtime of each new CUDA build and PyPI's files; nothing
+    # reindented.
     removed = [line for line in changed if line.startswith("-")]
     assert len(removed) == 1 and retired_variant(RAW) in removed[0], removed
-    assert len(changed) < 60, len(changed)
+    assert len(changed) < 90, len(changed)
 
 
 def test_write_changes_one_fact_in_one_line(tmp_path: Path) -> None:

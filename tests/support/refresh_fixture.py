@@ -145,6 +145,10 @@ def add_release(raw: dict[str, Any]) -> None:
     new = copy.deepcopy(raw["releases"][-1])
     new.update(version=version, minor=".".join(version.split(".")[:2]))
     new["python"] = {"value": pythons, "source": "x", "confidence": "V"}
+    for build in new["variants"].values():
+        # A platform's narrower set of Pythons keeps those the new release still has.
+        for platform, narrower in build.get("python", {}).items():
+            build["python"][platform] = [p for p in narrower if p in pythons]
     raw["releases"].append(new)
     previous = raw["pypi_files"]["torch"][raw["releases"][-2]["version"]]
     files = {}
