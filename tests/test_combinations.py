@@ -12,6 +12,7 @@ import pytest
 from validate_pyproject import api
 
 from compat.model import Compat
+from tests.support import render_cache
 from tests.support.combinations import Combination, all_combinations
 from tests.support.interpreters import python_for
 from tests.support.lock import DISTINCT_LOCK, Lockfile, check_lock, lock_once, run_lock
@@ -121,3 +122,26 @@ def test_decoys_enter_a_lock_when_the_index_is_not_explicit(
     assert result.returncode == 0, result.stderr
     decoys = [p for p in Lockfile(project / "uv.lock").packages if p.name in DECOYS]
     assert decoys and all(p.version == DECOY_VERSION for p in decoys), decoys
+
+
+# One combination in this many is rendered without the tests' render caches too.
+UNCACHED_EVERY = 40
+
+
+@pytest.mark.parametrize("combination", all_combinations()[::UNCACHED_EVERY], ids=str)
+def test_the_render_caches_change_no_byte(combination: Combination, template_dir: Path,
+                                          tmp_path: Path) -> None:
+    """The tests render with copier's compiled templates and parsed configuration reused
+    (tests/support/render_cache.py); copier as users run it renders the same files, byte for
+    byte."""
+    data = {**combination.data, "project_name": "same"}
+    cached = render(template_dir, tmp_path / "cached" / "same", data)
+    render_cache.disable()
+    try:
+        uncached = render(template_dir, tmp_path / "uncached" / "same", data)
+    finally:
+        render_cache.enable()
+    files = sorted(p.relative_to(cached) for p in cached.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(uncached) for p in uncached.rglob("*") if p.is_file())
+    differing = [str(f) for f in files if (cached / f).read_bytes() != (uncached / f).read_bytes()]
+    assert differing == []
