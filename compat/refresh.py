@@ -628,19 +628,14 @@ def _listed_build(compat: Compat, found: dict[str, set[str]], previous: dict[str
     companions the torch listing cannot show: carried over from the previous release."""
     platforms = _platforms(compat, found)
     entry: dict[str, Any] = {"platforms": platforms}
-    narrower = {p: sorted(found[p], key=Version) for p in platforms
+    narrower = {p: [_quoted(v) for v in sorted(found[p], key=Version)] for p in platforms
                 if found[p] and sorted(found[p], key=Version) != sorted(pythons, key=Version)}
     if narrower:
         entry["python"] = narrower
     alone = [p for p in previous.get("without_companions", []) if p in platforms]
     if alone:
         entry["without_companions"] = alone
-    flowed = _flow({**entry, "source": "index-listing", "confidence": "V2"})
-    for key in ("python",):
-        if key in flowed:
-            flowed[key] = _flow({p: [_quoted(v) for v in vs] for p, vs in flowed[key].items()})
-            flowed[key].fa.set_flow_style()
-    return flowed
+    return _flow({**entry, "source": "index-listing", "confidence": "V2"})
 
 
 def _carry_runtime(document: Any) -> None:
