@@ -7,9 +7,10 @@
 
 The index: `<index>/torch/` (every torch file of every variant: new variants show up there by their
 local label), then `<index>/<variant>/torch/` for each variant. PyPI: the listings of torch,
-torchvision, torchaudio and triton, and each torch release's METADATA (read from the PEP 658 file
-or a ranged read of the wheel, never the whole wheel): its files and tags, Pythons, the build it is
-on each platform, its NVIDIA runtime pins and triton pin, and the companions' torch requirements.
+torchvision, torchaudio and triton, and the METADATA of one wheel of each platform of each torch
+release (read from the PEP 658 file or a ranged read of the wheel, never the whole wheel): its
+files and tags, Pythons, the build it is on each platform, that platform's NVIDIA runtime pins and
+triton pin, and the companions' torch requirements.
 
 --write changes only the facts that changed, in place, keeping the file's layout and comments. A
 written fact records its source (the index listing, or the PyPI file it was read from). What
@@ -47,6 +48,7 @@ from compat.model import (
     COMPANIONS,
     DATA_FILE,
     Compat,
+    Release,
     canonical_files,
     parse,
     python_tags,
@@ -160,6 +162,8 @@ class PyPIRelease:
     requires_dist: tuple[str, ...] = ()
     metadata_file: str = ""
     requires_python: str | None = None
+    # torch: the METADATA of one wheel of each platform, {platform: (file, Requires-Dist)}
+    by_platform: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
 
 
 PyPIRecord = dict[str, dict[str, PyPIRelease]]  # {project: {version: release}}
@@ -185,8 +189,9 @@ def _files(compat: Compat, files: list[pypi.File]) -> dict[str, dict[str, list[s
 def observe_pypi(compat: Compat, base: str = pypi.SIMPLE_URL) -> PyPIRecord | None:
     """PyPI's releases of torch (from the data's first on), of the companions (those the data
     names, and any newer one: a companion can be published between torch releases, as torchaudio
-    2.11.1 was) and of the Tritons the data names, each with its files and, for torch and the
-    companions, one wheel's METADATA."""
+    2.11.1 was) and of the Tritons the data names, each with its files and, for the companions,
+    one wheel's METADATA; for torch, one wheel's of each platform (a platform's wheels can
+    require other things than Linux x86_64's)."""
     first = compat.releases[0].version
     named = {package: {r.companion(package) for r in compat.releases} for package in COMPANIONS}
     newest = {package: max(map(Version, versions)) for package, versions in named.items()}
@@ -197,7 +202,7 @@ def observe_pypi(compat: Compat, base: str = pypi.SIMPLE_URL) -> PyPIRecord | No
                    if t.family == "cuda"},
     }
     record: PyPIRecord = {}
-    to_read: list[tuple[str, str, pypi.File]] = []
+    to_read: list[tuple[str, str, str | None, pypi.File]] = []
     try:
         for project in ("torch", *COMPANIONS, "triton"):
             by_version: dict[str, list[pypi.File]] = defaultdict(list)
@@ -218,14 +223,27 @@ def observe_pypi(compat: Compat, base: str = pypi.SIMPLE_URL) -> PyPIRecord | No
                 for version, files in by_version.items():
                     linux = [f for f in files if platform_of(compat, f.tag.split("-")[2])
                              == "linux-x86_64"] or files
-                    to_read.append((project, version, sorted(linux, key=lambda f: f.filename)[0]))
-        metadata = pypi.metadata_of(f for _, _, f in to_read)
+                    to_read.append((project, version, None,
+                                    sorted(linux, key=lambda f: f.filename)[0]))
+                    if project != "torch":
+                        continue
+                    for platform in compat.platforms:
+                        own = sorted((f for f in files
+                                      if platform_of(compat, f.tag.split("-")[2]) == platform),
+                                     key=lambda f: f.filename)
+                        if own:
+                            to_read.append((project, version, platform, own[0]))
+        metadata = pypi.metadata_of(dict.fromkeys(f for *_, f in to_read))
     except (OSError, urllib.error.URLError, KeyError, json.JSONDecodeError):
         return None
-    for project, version, file in to_read:
+    for project, version, platform, file in to_read:
         release = record[project][version]
-        release.requires_dist = metadata[file.filename].requires_dist
-        release.metadata_file = file.filename
+        requires = metadata[file.filename].requires_dist
+        if platform is None:
+            release.requires_dist = requires
+            release.metadata_file = file.filename
+        else:
+            release.by_platform[platform] = (file.filename, requires)
     return record
 
 
@@ -341,6 +359,47 @@ def compare_index(compat: Compat, observed: Observed) -> list[Finding]:
     return findings
 
 
+def _compare_metadata(compat: Compat, release: Release, on_pypi: PyPIRelease) -> list[Finding]:
+    """Each platform's own wheel METADATA against the data: the build it is, its triton pin and
+    its NVIDIA runtime pins (each read where the markers apply to that platform)."""
+    findings = []
+    version = str(release.version)
+    own = on_pypi.by_platform or {"linux-x86_64": (on_pypi.metadata_file, on_pypi.requires_dist)}
+    for platform, (filename, requires) in own.items():
+        source = f"pypi:{filename}"
+        if platform in release.pypi_build:
+            build = pypi_build(requires, compat, platform)
+            if build != release.pypi_build[platform]:
+                findings.append(Finding(
+                    "pypi build", f"torch {version} on {platform}: PyPI's wheel is a {build} build; "
+                    f"the data says {release.pypi_build[platform]}", release=version,
+                    platforms=[platform], value=build, source=source,
+                ))
+        applying = tuple(r for r in requires if _applies(Requirement(r), compat, platform))
+        pin = _triton_pin(applying)
+        cuda = release.triton.get("cuda")
+        if cuda and pin and pin != cuda.specifier:
+            findings.append(Finding(
+                "triton", f"torch {version} on {platform}: PyPI's wheel requires triton{pin}; "
+                f"the data says {cuda.specifier}", release=version, value=pin, source=source,
+            ))
+        variant = release.pypi_build.get(platform)
+        entry = compat.runtime_of(variant, release.version) if variant else None
+        # Where the build itself differs, that finding says it; its runtime would differ too.
+        if entry is not None and pypi_build(requires, compat, platform) == variant:
+            ours = _runtime(tuple(r for r in entry.requires
+                                  if _applies(Requirement(r), compat, platform)))
+            theirs = _runtime(applying)
+            if ours != theirs:
+                differs = sorted(n for n in set(ours) | set(theirs) if ours.get(n) != theirs.get(n))
+                findings.append(Finding(
+                    "runtime", f"torch {version} ({variant}) on {platform}: PyPI's runtime pins "
+                    f"differ on {', '.join(differs)} (review compat/pytorch.yml's runtime by hand)",
+                    release=version, variant=variant,
+                ))
+    return findings
+
+
 def compare_pypi(compat: Compat, record: PyPIRecord) -> list[Finding]:
     findings: list[Finding] = []
     torch = record.get("torch", {})
@@ -371,36 +430,7 @@ def compare_pypi(compat: Compat, record: PyPIRecord) -> list[Finding]:
                 f"{', '.join(release.python)}", release=version, pythons=pythons,
                 source=f"pypi:torch=={version}",
             ))
-        source = f"pypi:{on_pypi.metadata_file}"
-        for platform in ("linux-x86_64", "linux-aarch64"):
-            if platform not in release.pypi_build:
-                continue
-            build = pypi_build(on_pypi.requires_dist, compat, platform)
-            if build != release.pypi_build[platform]:
-                findings.append(Finding(
-                    "pypi build", f"torch {version} on {platform}: PyPI's wheel is a {build} build; "
-                    f"the data says {release.pypi_build[platform]}", release=version,
-                    platforms=[platform], value=build, source=source,
-                ))
-        pin = _triton_pin(on_pypi.requires_dist)
-        cuda = release.triton.get("cuda")
-        if cuda and pin and pin != cuda.specifier:
-            findings.append(Finding(
-                "triton", f"torch {version}: PyPI's wheel requires triton{pin}; the data says "
-                f"{cuda.specifier}", release=version, value=pin, source=source,
-            ))
-        variant = release.pypi_build.get("linux-x86_64")
-        entry = compat.runtime_of(variant, release.version) if variant else None
-        if entry is not None:
-            ours = _runtime(entry.requires)
-            theirs = _runtime(on_pypi.requires_dist)
-            if ours != theirs:
-                differs = sorted(n for n in set(ours) | set(theirs) if ours.get(n) != theirs.get(n))
-                findings.append(Finding(
-                    "runtime", f"torch {version} ({variant}): PyPI's runtime pins differ on "
-                    f"{', '.join(differs)} (review compat/pytorch.yml's runtime by hand)",
-                    release=version, variant=variant,
-                ))
+        findings += _compare_metadata(compat, release, on_pypi)
         for package in COMPANIONS:
             companion = release.companion(package)
             found = record.get(package, {}).get(companion)

@@ -20,8 +20,11 @@ def test_the_data_agrees_with_pypi(compat: Compat, request: pytest.FixtureReques
     findings = refresh.compare_pypi(compat, record)
     files = sum(len(e) for r in record.values() for v in r.values()
                 for tags in v.files.values() for e in tags.values())
+    read = sum(len(v.by_platform) for v in record["torch"].values()) + sum(
+        1 for project in record.values() for v in project.values() if v.metadata_file)
     request.node.user_properties.append((
         EVIDENCE, f"PyPI: {sum(len(r) for r in record.values())} releases, {files} wheel files, "
+        f"{read} METADATA files read (torch: one wheel of each platform), "
         f"{len(findings)} disagreements",
     ))
     assert refresh.report(findings) == "compat/pytorch.yml matches the index and PyPI."
