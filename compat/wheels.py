@@ -149,6 +149,13 @@ def _index_wheels(compat: Compat, project: str, version: str, release: Release, 
         for tag in tags:
             yield IndexWheel(variant, project, f"{version}{label}", f"{entry}-{tag}", platform,
                              requires, _requires_python(release))
+    # Files of this build that only the index has (Pythons PyPI's release lacks).
+    extra = compat.raw.get("index_files", {}).get(project, {}).get(version, {})
+    if variant in extra.get("variants", ()):
+        for tag, entries in extra["files"].get(platform, {}).items():
+            for entry in entries:
+                yield IndexWheel(variant, project, f"{version}{label}", f"{entry}-{tag}",
+                                 platform, requires, _requires_python(release))
 
 
 def _merged(*files: dict[str, dict[str, list[str]]]) -> dict[str, dict[str, list[str]]]:

@@ -17,6 +17,7 @@ from packaging.version import Version
 from compat import render_data
 from compat.model import CONFIDENCES, VERIFIED, Compat, matches, parse, read_raw
 from compat.readme_table import README, render_readme
+from compat.wheels import index_wheels
 from tests.support.combinations import fixed_choices, questions
 from tests.support.interpreters import find_python
 
@@ -214,3 +215,19 @@ def test_no_package_name_shadows_a_standard_library_module_of_any_python() -> No
         assert public <= reserved, sorted(public - reserved)
         checked.append(version)
     assert checked, "no CPython found to compare with"
+
+
+def test_the_stand_in_serves_every_file_only_the_index_has(compat: Compat) -> None:
+    """What `index_files` records (Triton builds PyPI lacks, torch wheels for Pythons PyPI's
+    release lacks) is on the stand-in, named as the index names it."""
+    served = {w.filename for w in index_wheels(compat)}
+    expected = [
+        f"{project}-{version}{f'+{variant}' if variant else ''}-{entry}-{tag}.whl"
+        for project, versions in compat.raw["index_files"].items()
+        for version, recorded in versions.items()
+        for variant in recorded.get("variants", [None])
+        for tags in recorded["files"].values()
+        for tag, entries in tags.items()
+        for entry in entries
+    ]
+    assert expected and [name for name in expected if name not in served] == []
