@@ -1,7 +1,8 @@
-"""Offline fixtures for the refresh command: a PyTorch index (real HTML format, from the stand-in
-generator) and a PyPI (PEP 691 JSON listings, METADATA files), made from a changed copy of
-compat/pytorch.yml. The changes follow the data: the next CUDA variant appears, the oldest
-variant of the newest release is retired, and the next minor comes out with the next Python.
+"""Offline fixtures for the refresh command: a PyTorch index (the stand-in generator's pages, in
+the real HTML format, without the files they link to: the command reads file names) and a PyPI
+(PEP 691 JSON listings, METADATA files), made from a changed copy of compat/pytorch.yml. The
+changes follow the data: the next CUDA variant appears, the oldest variant of the newest release
+is retired, and the next minor comes out with the next Python.
 
     uv run python -m tests.support.refresh_fixture DIR
 
@@ -91,7 +92,7 @@ def observed_world(dest: Path, change: Change | None = None) -> tuple[str, str]:
     if change:
         change(raw)
     world = parse(raw)
-    index = write_index(dest / "index", world)
+    index = write_index(dest / "index", world, listings_only=True)
     pypi = pypi_simple(world, dest / "pypi")
     return index.as_uri(), pypi.as_uri()
 

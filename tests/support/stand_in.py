@@ -94,9 +94,12 @@ def _page(title: str, links: list[str]) -> str:
 
 
 def write_index(
-    dest: Path, compat: Compat | None = None, omit: Iterable[tuple[str, str]] = ()
+    dest: Path, compat: Compat | None = None, omit: Iterable[tuple[str, str]] = (),
+    listings_only: bool = False,
 ) -> Path:
-    """Write the stand-in under `dest`; `omit` drops the wheels of (platform, variant) pairs."""
+    """Write the stand-in under `dest`; `omit` drops the wheels of (platform, variant) pairs.
+    `listings_only` writes the pages and not the files they link to: what a reader of file
+    names (compat.refresh) needs, for a tenth of the files."""
     compat = compat or load()
     omitted = set(omit)
     by_project: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
@@ -107,8 +110,9 @@ def write_index(
         variant_dir.mkdir(parents=True, exist_ok=True)
         metadata = _metadata(wheel)
         data = _wheel_bytes(wheel, metadata)
-        (variant_dir / wheel.filename).write_bytes(data)
-        (variant_dir / (wheel.filename + ".metadata")).write_text(metadata, encoding="utf-8")
+        if not listings_only:
+            (variant_dir / wheel.filename).write_bytes(data)
+            (variant_dir / (wheel.filename + ".metadata")).write_text(metadata, encoding="utf-8")
         digest = hashlib.sha256(data).hexdigest()
         metadata_digest = hashlib.sha256(metadata.encode()).hexdigest()
         by_project[(wheel.index, wheel.project)].append((
