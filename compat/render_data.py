@@ -157,6 +157,37 @@ def pypi_offer(compat: Compat, platform: str) -> dict[str, Any]:
     return found
 
 
+def _newest_minor_for(compat: Compat, python: str) -> int:
+    """The position among the minors of the last one with a release for `python`, or -1."""
+    minors = compat.minors()
+    return max((minors.index(r.minor) for r in compat.releases if python in r.python), default=-1)
+
+
+def torch_min_choices(compat: Compat, python_min: str) -> list[list[Any]]:
+    """torch_min's choices, newest first: a minor with no release for python_min is shown,
+    refused with the Python it needs; one whose facts are partly inferred says so."""
+    minors = compat.minors()
+    newest = _newest_minor_for(compat, python_min)
+    choices: list[list[Any]] = []
+    for position, minor in reversed(list(enumerate(minors))):
+        if position <= newest:
+            verified = all(r.verified for r in compat.releases if r.minor == minor)
+            choices.append([minor + ("" if verified else "  (some facts inferred)"), minor])
+        else:
+            oldest = min((p for r in compat.releases_from(minor) for p in r.python), key=Version)
+            choices.append([minor, {"value": minor, "validator": f"needs Python {oldest} or newer "
+                                                              f"(python_min is {python_min})"}])
+    return choices
+
+
+def default_torch_min(compat: Compat, python_min: str) -> str:
+    """The data's torch_min where it has a release for python_min; else the newest that has."""
+    minors = compat.minors()
+    newest = max(_newest_minor_for(compat, python_min), 0)
+    default = compat.verified_torch_min()
+    return default if minors.index(default) <= newest else minors[newest]
+
+
 def serving(compat: Compat) -> tuple[dict[str, Any], list[list[str]]]:
     """The variants that serve each platform, decided here by `Compat.serves` (the tests' oracle
     too) for every torch_min, python_min and companion set: per platform, minor and Python, one
@@ -219,8 +250,9 @@ def digest(compat: Compat, root: Path = ROOT) -> dict[str, Any]:
                                            if x.labelled), "extras", "groups", "container"],
         "default_platforms": compat.pypi_platforms(),
         "minors": minors,
-        "verified_minors": [m for m in minors
-                            if all(r.verified for r in compat.releases if r.minor == m)],
+        # Per python_min: torch_min's choices and default.
+        "torch_min_choices": {p: torch_min_choices(compat, p) for p in compat.python_choices()},
+        "torch_min_default": {p: default_torch_min(compat, p) for p in compat.python_choices()},
         # Per minor, the index of its first release in `releases`.
         "minor_first": {m: compat.releases.index(compat.first_release(m)) for m in minors},
         "torch_min": compat.verified_torch_min(),
@@ -264,15 +296,6 @@ def digest(compat: Compat, root: Path = ROOT) -> dict[str, Any]:
         "offers_on": {
             platform: [v for v in compat.variants if offer(compat, v, platform)]
             for platform in compat.platforms
-        },
-        # Per Python, the last minor with a release for it; per minor, the oldest Python from it on.
-        "python_last": {
-            python: max(minors.index(r.minor) for r in compat.releases if python in r.python)
-            for python in sorted({p for r in compat.releases for p in r.python}, key=Version)
-        },
-        "python_from": {
-            minor: min((p for r in compat.releases_from(minor) for p in r.python), key=Version)
-            for minor in minors
         },
         "offers": {
             variant: {
