@@ -188,6 +188,43 @@ def default_torch_min(compat: Compat, python_min: str) -> str:
     return default if minors.index(default) <= newest else minors[newest]
 
 
+def platform_choices(compat: Compat, torch_min: str, python_min: str) -> list[list[Any]]:
+    """The platforms' choices: each, refused with why where no build serves it at torch_min and
+    python_min, torch alone (companions are asked next)."""
+    position = compat.minors().index(torch_min)
+    choices: list[list[Any]] = []
+    for name, platform in compat.platforms.items():
+        if platform.pypi or any(compat.serves(v, name, torch_min, python_min, ())
+                                for v in compat.variants):
+            choices.append([name, name])
+            continue
+        reasons = []
+        for variant in compat.variants:
+            found = offer(compat, variant, name)
+            if found is None:
+                continue
+            fits = [python for python, last in found["py"].items() if last >= position]
+            reasons.append(variant + (f" from torch {torch_min} on supports Python {fits[0]} to "
+                                      f"{fits[-1]}" if fits else
+                                      f"'s last build is torch {found['last']}"))
+        why = "; ".join(reasons) or "the PyTorch index has none"
+        choices.append([name, {"value": name,
+                               "validator": f"no build for Python {python_min} ({why})"}])
+    return choices
+
+
+def refused_platforms(compat: Compat) -> dict[str, dict[str, list[list[Any]]]]:
+    """platform_choices per torch_min and python_min, where they refuse a platform (elsewhere
+    every platform is a plain choice)."""
+    found: dict[str, dict[str, list[list[Any]]]] = {}
+    for minor in compat.minors():
+        for python in compat.python_choices():
+            choices = platform_choices(compat, minor, python)
+            if any(isinstance(value, dict) for _, value in choices):
+                found.setdefault(minor, {})[python] = choices
+    return found
+
+
 def serving(compat: Compat) -> tuple[dict[str, Any], list[list[str]]]:
     """The variants that serve each platform, decided here by `Compat.serves` (the tests' oracle
     too) for every torch_min, python_min and companion set: per platform, minor and Python, one
@@ -249,6 +286,8 @@ def digest(compat: Compat, root: Path = ROOT) -> dict[str, Any]:
         "build_answers": ["accelerator", *(backend_question(p) for p, x in compat.platforms.items()
                                            if x.labelled), "extras", "groups", "container"],
         "default_platforms": compat.pypi_platforms(),
+        # The platforms' choices per torch_min and python_min where one is refused, with why.
+        "platform_choices": refused_platforms(compat),
         "minors": minors,
         # Per python_min: torch_min's choices and default.
         "torch_min_choices": {p: torch_min_choices(compat, p) for p in compat.python_choices()},
