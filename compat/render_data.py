@@ -225,6 +225,28 @@ def refused_platforms(compat: Compat) -> dict[str, dict[str, list[list[Any]]]]:
     return found
 
 
+def companion_gaps(compat: Compat) -> dict[str, dict[str, dict[str, list[str]]]]:
+    """Per companion, torch_min and python_min: the platforms where neither PyPI (its newest
+    companion's wheels) nor any build from torch_min on has it for python_min. Absent: none."""
+    newest = compat.releases[-1]
+    found: dict[str, dict[str, dict[str, list[str]]]] = {}
+    for package in COMPANIONS:
+        pypi = {name: _companion_pythons(compat, package, newest.companion(package), name,
+                                         next(iter(newest.builds), None))
+                for name in compat.platforms}
+        for minor in compat.minors():
+            for python in compat.python_choices():
+                missing = [
+                    name for name, platform in compat.platforms.items()
+                    if not (platform.pypi and ("any" in pypi[name] or python in pypi[name]))
+                    and not any(compat.serves(v, name, minor, python, (package,))
+                                for v in compat.variants)
+                ]
+                if missing:
+                    found.setdefault(package, {}).setdefault(minor, {})[python] = missing
+    return found
+
+
 def serving(compat: Compat) -> tuple[dict[str, Any], list[list[str]]]:
     """The variants that serve each platform, decided here by `Compat.serves` (the tests' oracle
     too) for every torch_min, python_min and companion set: per platform, minor and Python, one
@@ -257,7 +279,6 @@ def digest(compat: Compat, root: Path = ROOT) -> dict[str, Any]:
     for name, p in compat.platforms.items():
         if p.labelled:
             asked.setdefault(backend_question(name), {})
-    newest = compat.releases[-1]
     serve, rows = serving(compat)
     # Per variant and platform, the Triton package of the newest release built for it, where that
     # release's build requires one there.
@@ -357,14 +378,8 @@ def digest(compat: Compat, root: Path = ROOT) -> dict[str, Any]:
              "python": list(r.python)}
             for r in compat.releases
         ],
-        "companion_python": {
-            package: {
-                platform: _companion_pythons(compat, package, newest.companion(package), platform,
-                                             next(iter(newest.builds), None))
-                for platform in compat.platforms
-            }
-            for package in COMPANIONS
-        },
+        # The platforms where a companion has no wheel (companion_problem).
+        "companion_gaps": companion_gaps(compat),
         "triton": triton,
         "pypi_linux_download": {
             key: compat.raw["pypi_linux_download"][key] for key in ("torch", "gigabytes")
