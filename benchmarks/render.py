@@ -1,13 +1,14 @@
 """Benchmark of one render: prints figures, asserts nothing.
 
-    uv run python -m benchmarks.render [--repeat 15] [--processes 7]
+    uv run python -m benchmarks.render [--repeat 15] [--processes 9]
 
 First as users run copier: `copier copy` and `copier update` (to the same version) as whole
 processes from a git checkout, CPU time (user + system) of each, bytecode already compiled, for
 - copier's floor: a template of one question and one file;
 - this template, with defaults (pypi mode) and in platform mode;
-medians of `--processes` runs after one warm-up, the floor measured in the same run; the ratio
-is this template's median over the floor's.
+medians of `--processes` rounds after one warm-up, each round running the floor and every case
+once in turn (a slow spell of the machine falls on all of them); the ratio is this template's
+median over the floor's.
 
 Then in one process, for the same answers, copier's `run_copy` of each, from a plain folder (what
 the tests render) and from a git checkout, without and with the tests' render caches
@@ -97,50 +98,56 @@ def _data_args(data: dict[str, Any]) -> list[str]:
     return [arg for key, value in data.items() for arg in ("--data", f"{key}={value}")]
 
 
-def process_copy(template: Path, out: Path, data: dict[str, Any], runs: int) -> float:
-    copier_bin = str(Path(sys.executable).with_name("copier"))
-    times = []
-    for n in range(runs + 1):
-        dest = out / f"copy-{time.time_ns()}"
-        cpu = _cpu_of([copier_bin, "copy", "--defaults", "--quiet", "--vcs-ref", "HEAD",
-                       *_data_args(data), str(template), str(dest)])
-        if n:  # the first run compiles bytecode
-            times.append(cpu)
-    return statistics.median(times)
+def _copier(*args: str) -> list[str]:
+    return [str(Path(sys.executable).with_name("copier")), *args, "--defaults", "--quiet",
+            "--vcs-ref", "HEAD"]
 
 
-def process_update(template: Path, out: Path, data: dict[str, Any], runs: int) -> float:
-    copier_bin = str(Path(sys.executable).with_name("copier"))
-    project = out / f"update-{time.time_ns()}"
-    subprocess.run([copier_bin, "copy", "--defaults", "--quiet", "--vcs-ref", "HEAD",
-                    *_data_args(data), str(template), str(project)], check=True,
-                   capture_output=True)
-    as_git(project)
-    times = []
-    for n in range(runs + 1):
-        cpu = _cpu_of([copier_bin, "update", "--defaults", "--quiet", "--vcs-ref", "HEAD"],
-                      cwd=project)
-        subprocess.run(["git", "commit", "-qam", "u", "--allow-empty"], cwd=project, check=True,
-                       env={**os.environ, **GIT_ENV})
-        if n:
-            times.append(cpu)
-    return statistics.median(times)
+def copy_once(template: Path, out: Path, data: dict[str, Any]) -> float:
+    return _cpu_of([*_copier("copy"), *_data_args(data), str(template),
+                    str(out / f"copy-{time.time_ns()}")])
+
+
+def update_once(project: Path) -> float:
+    cpu = _cpu_of(_copier("update"), cwd=project)
+    subprocess.run(["git", "commit", "-qam", "u", "--allow-empty"], cwd=project, check=True,
+                   env={**os.environ, **GIT_ENV})
+    return cpu
 
 
 def whole_process(git: dict[str, Path], out: Path, runs: int) -> None:
-    print(f"as users run copier (whole process, CPU time, git checkout, median of {runs}):")
-    for command, measure in (("copier copy", process_copy), ("copier update", process_update)):
-        floor = measure(git["floor"], out, {}, runs)
+    """Each round runs the floor and every case once, in turn, so that a slower spell of the
+    machine falls on all of them: medians of `runs` rounds after one warm-up round (bytecode)."""
+    cases = [("copier's floor", git["floor"], {})] + [
+        (name, git["this"], data) for name, data in ANSWERS.items()]
+    projects = {}
+    for name, template, data in cases:
+        project = out / f"update-{len(projects)}"
+        subprocess.run([*_copier("copy"), *_data_args(data), str(template), str(project)],
+                       check=True, capture_output=True)
+        projects[name] = as_git(project)
+    print(f"as users run copier (whole process, CPU time, git checkout, median of {runs}, "
+          "the floor in each round):")
+    for command in ("copier copy", "copier update"):
+        samples: dict[str, list[float]] = {name: [] for name, _, _ in cases}
+        for round_ in range(runs + 1):
+            for name, template, data in cases:
+                cpu = (copy_once(template, out, data) if command == "copier copy"
+                       else update_once(projects[name]))
+                if round_:
+                    samples[name].append(cpu)
+        floor = statistics.median(samples["copier's floor"])
         print(f"  {command}: copier's floor {floor * 1000:6.0f} ms")
-        for name, data in ANSWERS.items():
-            ours = measure(git["this"], out, data, runs)
-            print(f"    {name:<16} {ours * 1000:6.0f} ms  = {ours / floor:5.2f}x the floor")
+        for name, _, _ in cases[1:]:
+            ours = statistics.median(samples[name])
+            print(f"    {name:<16} {ours * 1000:6.0f} ms  = {ours / floor:5.2f}x the floor "
+                  f"(range {min(samples[name]) * 1000:.0f}-{max(samples[name]) * 1000:.0f} ms)")
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.render", description=__doc__)
     parser.add_argument("--repeat", type=int, default=15)
-    parser.add_argument("--processes", type=int, default=7)
+    parser.add_argument("--processes", type=int, default=9)
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")  # copier warns of dirty templates and missing tags
     root = Path(tempfile.mkdtemp(prefix="bench-render-"))
