@@ -253,10 +253,13 @@ class Compat:
     def first_release(self, minor: str) -> Release:
         return next(r for r in self.releases if r.minor == minor)
 
+    def verified_minors(self) -> list[str]:
+        """The minors whose releases have no inferred fact."""
+        return [m for m in self.minors() if all(r.verified for r in self.releases if r.minor == m)]
+
     def verified_torch_min(self) -> str:
         """The newest minor whose releases have no inferred fact: the default torch_min."""
-        minors = [m for m in self.minors() if all(r.verified for r in self.releases if r.minor == m)]
-        return minors[-1]
+        return self.verified_minors()[-1]
 
     def newest_verified(self) -> Release:
         return [r for r in self.releases if r.minor == self.verified_torch_min()][-1]

@@ -168,11 +168,12 @@ def torch_min_choices(compat: Compat, python_min: str) -> list[list[Any]]:
     refused with the Python it needs; one whose facts are partly inferred says so."""
     minors = compat.minors()
     newest = _newest_minor_for(compat, python_min)
+    verified = compat.verified_minors()
     choices: list[list[Any]] = []
     for position, minor in reversed(list(enumerate(minors))):
         if position <= newest:
-            verified = all(r.verified for r in compat.releases if r.minor == minor)
-            choices.append([minor + ("" if verified else "  (some facts inferred)"), minor])
+            choices.append([minor + ("" if minor in verified else "  (some facts inferred)"),
+                            minor])
         else:
             oldest = min((p for r in compat.releases_from(minor) for p in r.python), key=Version)
             choices.append([minor, {"value": minor, "validator": f"needs Python {oldest} or newer "

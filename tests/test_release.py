@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import difflib
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 from compat.model import parse, read_raw
-from tests.support.project import ROOT
+from tests.support.project import ROOT, copy_template
 from tests.support.refresh_fixture import everything, next_cuda, next_release, observed_world
 
 # What the copy needs to render, lock and run its tests: the template, its data and the tests.
@@ -27,24 +26,13 @@ SAMPLE_EVERY = 40
 WORLD_AGREES = "tests/test_refresh.py::test_data_and_a_world_made_from_it_agree"
 
 
-def _copy_checkout(dest: Path) -> Path:
-    for part in CHECKOUT:
-        source, target = ROOT / part, dest / part
-        if source.is_dir():
-            shutil.copytree(source, target,
-                            ignore=shutil.ignore_patterns("__pycache__", ".hypothesis"))
-        else:
-            shutil.copy2(source, target)
-    return dest
-
-
 def _run(checkout: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, *args], cwd=checkout, capture_output=True, text=True,
                           check=False)
 
 
 def test_next_release_is_one_command(tmp_path: Path) -> None:
-    checkout = _copy_checkout(tmp_path / "checkout")
+    checkout = copy_template(tmp_path / "checkout", parts=CHECKOUT)
     raw = read_raw()
     version, pythons = next_release(raw)
     variant, _ = next_cuda(raw)

@@ -31,14 +31,16 @@ PYPI = "pypi"
 SET_KIND = {"extras": "extra", "groups": "group"}
 
 
-def copy_template(dest: Path, root: Path = ROOT) -> Path:
-    """A plain-folder copy of the template. Copier would clone a git checkout on every render;
-    a plain folder renders the working tree as it is, and fast."""
-    for part in TEMPLATE_PARTS:
+def copy_template(dest: Path, root: Path = ROOT, parts: tuple[str, ...] = TEMPLATE_PARTS) -> Path:
+    """A plain-folder copy of the template (or of other `parts` of the checkout). Copier would
+    clone a git checkout on every render; a plain folder renders the working tree as it is, and
+    fast."""
+    for part in parts:
         source, target = root / part, dest / part
         target.parent.mkdir(parents=True, exist_ok=True)
         if source.is_dir():
-            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copytree(source, target,
+                            ignore=shutil.ignore_patterns("__pycache__", ".hypothesis"))
         else:
             shutil.copy2(source, target)
     return dest
