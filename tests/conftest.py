@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import uv
+from filelock import FileLock
 
 from compat.model import Compat, load
 from tests.support import render_cache
@@ -28,6 +29,8 @@ from tests.support.stand_in import write_index
 RUN_FOLDERS = pytest.StashKey[list[str]]()
 # The uv cache of the outermost run, for the runs it starts.
 RUN_CACHE = "TORCH_UV_TEMPLATE_RUN_CACHE"
+# The folder of this run's stand-in index, one for all of xdist's workers.
+RUN_STAND_IN = "TORCH_UV_TEMPLATE_RUN_STAND_IN"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -46,6 +49,11 @@ def pytest_configure(config: pytest.Config) -> None:
             config.stash[RUN_FOLDERS].append(cache)
         os.environ["UV_CACHE_DIR"] = os.environ[RUN_CACHE] = cache
         os.environ[SHARED_LOCKS] = locks
+        # Each run writes its own stand-in, from its own data (a nested run's checkout may
+        # hold another release).
+        stand_in = tempfile.mkdtemp(prefix="torch-uv-template-stand-in-")
+        config.stash[RUN_FOLDERS].append(stand_in)
+        os.environ[RUN_STAND_IN] = stand_in
 
 
 # The longest tests first: with them last, one worker runs them alone at the end.
@@ -82,8 +90,16 @@ def template_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def stand_in(tmp_path_factory: pytest.TempPathFactory, compat: Compat) -> Path:
-    return write_index(tmp_path_factory.mktemp("stand-in-index"), compat)
+def stand_in(compat: Compat) -> Path:
+    """The stand-in index, written by the first worker that needs it and read by all: one path,
+    so that a project rendered on any worker is byte-identical and shares one lock."""
+    folder = Path(os.environ[RUN_STAND_IN])
+    index = folder / "index"
+    with FileLock(folder / "write.lock"):
+        if not index.is_dir():
+            # Written aside and renamed: a worker that fails midway leaves no half an index.
+            write_index(folder / "writing", compat).rename(index)
+    return index
 
 
 @pytest.fixture(scope="session")
