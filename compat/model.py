@@ -284,6 +284,9 @@ class Compat:
             if r.has_build(variant, platform) and r.supports_python(python_min, platform, variant)
         ]
 
+    # Every question of the interview, the digest and the tests' matrix asks this thousands of
+    # times with a few hundred distinct arguments; the data is frozen, so the answer is too.
+    @functools.cache  # noqa: B019 (one Compat per data file, kept for the process anyway)
     def why_not(
         self,
         variant: str,
