@@ -21,7 +21,7 @@ from compat.questions import questions
 from tests.support.combinations import fixed_choices
 from tests.support.interpreters import python_for
 from tests.support.journey import docker_unavailable
-from tests.support.lock import lock_environment, run_lock
+from tests.support.lock import lock_environment, lock_once, resolution_pin, run_lock
 from tests.support.project import answers_of, expected_builds, render
 from tests.support.workflows import schema_check, tool, unpinned_actions, zizmor
 
@@ -173,6 +173,36 @@ def test_rendered_python_passes_ruff(projects: dict[str, Path], name: str) -> No
     for args in (["check", "--no-cache", "."], ["format", "--no-cache", "--check", "."]):
         result = tool("ruff", *args, cwd=project)
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("python_min", COMPAT.python_choices())
+def test_ruff_passes_at_every_python_min(
+    template_dir: Path, tmp_path: Path, python_min: str
+) -> None:
+    """ruff takes its target from requires-python: 3.14 formats and annotates otherwise, 3.10
+    has no tomllib. No interpreter of python_min is needed."""
+    project = render(template_dir, tmp_path / "project", {"python_min": python_min})
+    assert f'requires-python = ">={python_min}"' in (project / "pyproject.toml").read_text()
+    for args in (["check", "--no-cache", "."], ["format", "--no-cache", "--check", "."]):
+        result = tool("ruff", *args, cwd=project)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("python_min", COMPAT.python_choices())
+def test_the_lock_contract_runs_on_every_python_min(
+    template_dir: Path, tmp_path: Path, python_min: str, compat: Compat, uv_bin: str
+) -> None:
+    """CI's lint job runs the lock contract's test on python_min (.python-version)."""
+    python = python_for(uv_bin, python_min)
+    project = render(template_dir, tmp_path / "project", {"python_min": python_min})
+    result, _ = lock_once(uv_bin, project, python, compat)
+    assert result is None or result.returncode == 0, result.stderr
+    contract = subprocess.run(
+        [uv_bin, "run", "--python", str(python), *resolution_pin(compat), "--locked",
+         "--only-group", "dev", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_lock_contract.py"],
+        cwd=project, capture_output=True, text=True, env=lock_environment(), check=False,
+    )
+    assert contract.returncode == 0, contract.stdout + contract.stderr
 
 
 @pytest.mark.parametrize("name", list(RENDERS))

@@ -115,7 +115,10 @@ def nvidia_driver(root: Path = Path("/"), run: Runner = subprocess.run) -> str |
         query = ["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"]
         try:
             result = run(query, capture_output=True, text=True, timeout=20, check=False)
-        except (OSError, subprocess.SubprocessError):
+        # Two clauses, not a tuple: ruff formats `except (A, B):` differently for Python 3.14.
+        except OSError:  # it could not start
+            return None
+        except subprocess.SubprocessError:  # it hung
             return None
         lines = result.stdout.strip().splitlines()
         if result.returncode == 0 and lines:
