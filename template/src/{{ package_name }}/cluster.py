@@ -199,7 +199,17 @@ def run(
         summary.problems = compare([mine]) + [unavailable]
         return summary
     wait = datetime.timedelta(seconds=timeout)
-    dist.init_process_group(chosen, timeout=wait)
+    try:
+        dist.init_process_group(chosen, timeout=wait)
+    # torch's DistStoreError and DistNetworkError are RuntimeErrors
+    except RuntimeError as error:
+        never = (
+            f"the rendezvous did not form within {timeout:g} s ({_first_line(error)}): "
+            "start every rank with the same command, and check that MASTER_ADDR and "
+            "MASTER_PORT reach rank 0"
+        )
+        summary.problems = [*compare([mine]), never]
+        return summary
     try:
         texts = _gather_text(torch, json.dumps(asdict(mine)), world, device)
         summary.ranks = [RankReport(**json.loads(text)) for text in texts]
@@ -218,9 +228,16 @@ def run(
         else:
             dist.barrier()
         summary.barrier = f"passed in {(time.perf_counter() - started) * 1000:.1f} ms"
+    except RuntimeError as error:  # a rank that exits or hangs midway
+        summary.problems.append(f"a collective failed ({_first_line(error)})")
     finally:
         dist.destroy_process_group()
     return summary
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return type(error).__name__ + (": " + text.splitlines()[0] if text else "")
 
 
 def render(summary: Summary) -> str:
