@@ -306,7 +306,12 @@ def digest(compat: Compat, root: Path = ROOT) -> dict[str, Any]:
         "reserved": reserved(compat),
         # The answers that name builds, checked together (data_fits, data_problems).
         "build_answers": ["accelerator", *(backend_question(p) for p, x in compat.platforms.items()
-                                           if x.labelled), "extras", "groups", "container"],
+                                           if x.labelled), "extras", "groups", "container",
+                          "launcher"],
+        # What copier reads as a yes or a no (copier's cast_to_bool); any other text reads as yes.
+        "booleans": ["y", "yes", "t", "true", "on", "n", "no", "f", "false", "off", "~", "null",
+                     "none", ""],
+        "index_url_default": asked["pytorch_index_url"]["default"],
         "default_platforms": compat.pypi_platforms(),
         # The platforms' choices per torch_min and python_min where one is refused, with why.
         "platform_choices": refused_platforms(compat),

@@ -56,6 +56,8 @@ RENDERS: dict[str, dict[str, Any]] = {
     "extras-without-cpu": {
         "accelerator_mode": "extras",
         "extras": [next(v for v in SERVING if v.startswith("cu")), newest("rocm")],
+        # The main build is not the first extra: the GPU job must still run the main build.
+        "accelerator": newest("rocm"),
         "gpu_runner_label": "a100",
         "launcher": "slurm",
     },
@@ -152,6 +154,12 @@ def test_workflow_tests_every_platform_on_cpu(
         job = workflow["jobs"]["gpu"]
         assert job["runs-on"] == ["self-hosted", gpu]
         assert any("-doctor" in str(s.get("run", "")) for s in job["steps"])
+        if answers["accelerator_mode"] == "extras":
+            main = answers["accelerator"]
+            if main == "cpu":
+                main = next(e for e in answers["extras"] if e != "cpu")
+            syncs = [s["run"] for s in job["steps"] if "uv sync" in str(s.get("run", ""))]
+            assert syncs == [f"uv sync --locked --extra {main}"], syncs
         # Never a fork's pull request on the self-hosted machine.
         assert job["if"] == (
             "github.event_name != 'pull_request' || "

@@ -167,6 +167,22 @@ REFUSED: list[tuple[str, dict[str, Any], str, list[str]]] = [
       for p in _NO_PYPI if _NEWEST_PYTHON not in _COMPAT.releases[-1].pythons(p, "cpu")],
     ("container-without-linux", {"platforms": ["macos-arm64"], "container": True},
      "accelerator_mode", ["container builds a Linux image", "drop container"]),
+    # Answers copier would otherwise drop or change without a word.
+    ("launcher-without-linux", {"platforms": ["macos-arm64"], "launcher": "slurm"},
+     "accelerator_mode", ["launcher=slurm runs on a Linux cluster", "give launcher=none"]),
+    ("runner-label-without-ci", {"github_actions": False, "gpu_runner_label": "gpu-a100"},
+     "github_actions", ['gpu_runner_label "gpu-a100" would be dropped', "keep github_actions"]),
+    ("mirror-nothing-uses", {"github_actions": False, "platforms": ["macos-arm64"],
+                             "pytorch_index_url": "https://mirror.example.org/whl"},
+     "github_actions", ["would be dropped", "pytorch_index_url=https://download.pytorch.org/whl"]),
+    ("a-misspelt-boolean", {"github_actions": "flase"}, "project_name",
+     ['github_actions is "flase", which is no yes or no', "write true or false"]),
+    ("torch-min-as-a-yaml-number", {"torch_min": 2.1}, "project_name",
+     ["the YAML number 2.1, which is how 2.10 reads", 'torch_min: "2.10"']),
+    ("the-digest-given", {"pytorch": "1"}, "project_name", ["pytorch is computed"]),
+    *[(f"{p}-in-pypi-mode-says-what-works", {"platforms": [p], "accelerator_mode": "pypi"},
+       "accelerator_mode", ["choose platform, extras or groups", "or drop it from platforms"])
+      for p in _NO_PYPI],
 ]
 
 
@@ -276,6 +292,9 @@ def test_a_windows_share_mirror_renders_validates_and_locks(
         ("My Model", "my-model", "my_model"),
         ("0day", "0day", "_0day"),
         ("--", "my-torch-project", "my_torch_project"),
+        # A folder named like a dependency: the project cannot be named after it.
+        ("torch", "my-torch", "my_torch"),
+        ("Typing_Extensions", "my-typing_extensions", "my_typing_extensions"),
         # A folder named like a module: the default package name takes a prefix, not the module.
         ("collections", "collections", "my_collections"),
         ("TorchGen", "torchgen", "my_torchgen"),

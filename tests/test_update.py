@@ -8,6 +8,9 @@ places the README calls safe, and a committed uv.lock before it is updated, neve
 
 from __future__ import annotations
 
+import itertools
+import re
+import shlex
 import subprocess
 import tomllib
 from pathlib import Path
@@ -397,3 +400,87 @@ def check_user_work_survived_markers(project: Path) -> None:
             continue
         lines = path.read_text(errors="replace").splitlines()
         assert not any(line.startswith(CONFLICT_MARKERS) for line in lines), path
+
+
+def _retiring() -> tuple[str, str, str]:
+    """A variant that serves Linux x86_64 at one torch_min and not at the next."""
+    minors = _COMPAT.minors()
+    for variant in _COMPAT.variants:
+        for early, late in itertools.pairwise(minors):
+            if _COMPAT.serves(variant, "linux-x86_64", early, "3.12") and not _COMPAT.serves(
+                    variant, "linux-x86_64", late, "3.12"):
+                return variant, early, late
+    raise AssertionError("no variant of the data retires on Linux x86_64")
+
+
+_VARIANT, _EARLY, _LATE = _retiring()
+# (case, answers recorded, answers given to the update, phrases the stop must hold)
+CLASHES: dict[str, tuple[dict[str, Any], dict[str, Any], list[str]]] = {
+    "a-recorded-build-the-new-torch-min-refuses": (
+        {"accelerator_mode": "platform", "torch_min": _EARLY, "backend_linux_x86_64": _VARIANT},
+        {"torch_min": _LATE},
+        ["with the answers given now (torch_min)",
+         "e.g. copier update --data backend_linux_x86_64=<new value>", "or give other answers now"],
+    ),
+    "a-recorded-launcher-the-new-platforms-leave-without-linux": (
+        {"platforms": ["linux-x86_64", "macos-arm64"], "launcher": "slurm"},
+        {"platforms": ["macos-arm64"]},
+        ["launcher=slurm runs on a Linux cluster", "give launcher=none",
+         "e.g. copier update --data launcher=<new value>"],
+    ),
+    "a-recorded-runner-label-without-ci": (
+        {"gpu_runner_label": "gpu-a100"},
+        {"github_actions": False},
+        ['gpu_runner_label "gpu-a100" would be dropped', "also give gpu_runner_label=''"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CLASHES))
+def test_an_update_whose_new_answers_leave_a_recorded_one_without_use_stops_and_names_it(
+    case: str, template_repo: Path, tmp_path: Path
+) -> None:
+    """copier drops the answer of a question that goes unasked; the update stops first, names
+    the answer to give, and changes nothing."""
+    recorded, given, phrases = CLASHES[case]
+    project = tmp_path / "project"
+    copier.run_copy(str(template_repo), str(project), data=recorded, vcs_ref="HEAD",
+                    defaults=True, quiet=True, unsafe=False)
+    git(project, "init", "-q", "-b", "main")
+    commit_all(project, "Render")
+    before = answers_of(project)
+    with pytest.raises(ValueError) as stopped:
+        update(project, given)
+    for phrase in phrases:
+        assert phrase in str(stopped.value), str(stopped.value)
+    assert git(project, "status", "--porcelain") == ""
+    assert answers_of(project) == before
+
+
+def test_the_readme_recipe_for_linux_cpu_builds_changes_linux_alone(
+    template_repo: Path, tmp_path: Path
+) -> None:
+    """A PyPI-mode project's README says how to give Linux the CPU build for good; run as
+    written, it leaves every other platform on PyPI's build (a default would have moved
+    Windows to a CUDA build)."""
+    project = tmp_path / "project"
+    copier.run_copy(str(template_repo), str(project), vcs_ref="HEAD", defaults=True, quiet=True,
+                    unsafe=False)
+    git(project, "init", "-q", "-b", "main")
+    commit_all(project, "Render")
+    readme = (project / "README.md").read_text()
+    found = re.search(r"`(copier update --data accelerator_mode=platform[^`]*)`", readme)
+    assert found, "the README gives no recipe"
+    words = shlex.split(found.group(1))
+    data = dict(w.split("=", 1) for w in words[2:] if w != "--data")
+    update(project, data)
+    answers = answers_of(project)
+    others = [p for p in answers["platforms"]
+              if _COMPAT.platforms[p].sys_platform != "linux" and _COMPAT.platforms[p].labelled]
+    assert others, "the default platforms hold no other platform with a backend question"
+    for name in answers["platforms"]:
+        if not _COMPAT.platforms[name].labelled:
+            continue
+        question = "backend_" + name.replace("-", "_")
+        linux = _COMPAT.platforms[name].sys_platform == "linux"
+        assert answers[question] == ("cpu" if linux else "pypi"), (name, answers[question])
