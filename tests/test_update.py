@@ -9,6 +9,7 @@ places the README calls safe, and a committed uv.lock before it is updated, neve
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import shlex
 import subprocess
@@ -27,7 +28,7 @@ from tests.conftest import EVIDENCE
 from tests.support.interpreters import find_python
 from tests.support.lock import lock_environment, resolution_pin, run_lock
 from tests.support.project import answers_of
-from tests.support.versions import commit_all, git, tagged_template
+from tests.support.versions import GIT_IDENTITY, commit_all, git, tagged_template
 
 MARKER = "  # Your dependencies below this line; the lines above it are torch-uv-template's.\n"
 DEPENDENCY = '  "rich>=13",\n'
@@ -484,3 +485,32 @@ def test_the_readme_recipe_for_linux_cpu_builds_changes_linux_alone(
         question = "backend_" + name.replace("-", "_")
         linux = _COMPAT.platforms[name].sys_platform == "linux"
         assert answers[question] == ("cpu" if linux else "pypi"), (name, answers[question])
+
+
+def test_the_readme_way_to_rename_the_package_keeps_the_users_edits(
+    template_repo: Path, tmp_path: Path
+) -> None:
+    """copier drops edits of the template's modules left in the old package's folder; the
+    README's recipe moves the folder first, and every line the user wrote is still there."""
+    project = tmp_path / "project"
+    copier.run_copy(str(template_repo), str(project), data={"package_name": "acme_seg"},
+                    vcs_ref="HEAD", defaults=True, quiet=True, unsafe=False)
+    git(project, "init", "-q", "-b", "main")
+    commit_all(project, "Render")
+    added = "\n\ndef n_params() -> int:\n    return 1\n"
+    device = project / "src/acme_seg/device.py"
+    device.write_text(device.read_text() + added)
+    (project / "src/acme_seg/model.py").write_text(MODEL)
+    commit_all(project, "Our work")
+    block = re.search(r"```console\n(git mv [^\n]*)\n(copier update [^\n]*)\n```",
+                      (project / "README.md").read_text())
+    assert block, "the README gives no recipe for renaming the package"
+    move = block.group(1).replace("<new_name>", "acme_segmentation")
+    subprocess.run(move, shell=True, cwd=project, check=True, capture_output=True,
+                   env={**os.environ, **GIT_IDENTITY})
+    words = shlex.split(block.group(2).replace("<new_name>", "acme_segmentation"))
+    update(project, dict(w.split("=", 1) for w in words if "=" in w))
+    moved = project / "src/acme_segmentation"
+    assert "def n_params() -> int:" in (moved / "device.py").read_text()
+    assert (moved / "model.py").read_text() == MODEL
+    assert not (project / "src/acme_seg").exists()

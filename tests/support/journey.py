@@ -184,6 +184,9 @@ CUDA_FROM_PYPI = "downloads PyPI's CUDA build of torch on Linux (gigabytes)"
 def readme_decision(command: str, answers: dict[str, Any], docker: str | None) -> str | None:
     """None where the command runs here; else why it cannot. A command this does not know is an
     error: each new README command needs a decision here."""
+    if "<new_name>" in command:
+        return ("renames the package, with a name to choose; tests/test_update.py runs the recipe "
+                "(test_the_readme_way_to_rename_the_package_keeps_the_users_edits)")
     if command.startswith("docker "):
         return docker
     if command.startswith("sbatch "):
